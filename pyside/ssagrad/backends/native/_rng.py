@@ -1,0 +1,118 @@
+"""Per-trajectory random streams for the native kernels: xoshiro256** seeded by splitmix64.
+
+Each trajectory owns a 4-word state built from its own 64-bit seed, so a trajectory's
+random numbers never depend on which thread runs it or how many threads exist.
+"""
+
+import math
+
+import numpy as np
+from numba import njit
+
+_U1 = np.uint64(1)
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX2 = np.uint64(0x94D049BB133111EB)
+_TWO_M53 = 1.0 / 9007199254740992.0
+
+
+@njit(cache=True)
+def _rotl(x, k):
+    return (x << np.uint64(k)) | (x >> np.uint64(64 - k))
+
+
+@njit(cache=True)
+def rng_init(seed):
+    """Return a fresh xoshiro256** state (4 uint64 words) expanded from ``seed``."""
+    state = np.empty(4, dtype=np.uint64)
+    z = np.uint64(seed)
+    for i in range(4):
+        z = z + _GOLDEN
+        w = z
+        w = (w ^ (w >> np.uint64(30))) * _MIX1
+        w = (w ^ (w >> np.uint64(27))) * _MIX2
+        state[i] = w ^ (w >> np.uint64(31))
+    if state[0] == 0 and state[1] == 0 and state[2] == 0 and state[3] == 0:
+        state[0] = _U1
+    return state
+
+
+@njit(cache=True)
+def rng_next(state):
+    """Advance the state; return 64 random bits."""
+    s0 = state[0]
+    s1 = state[1]
+    s2 = state[2]
+    s3 = state[3]
+    result = _rotl(s1 * np.uint64(5), 7) * np.uint64(9)
+    t = s1 << np.uint64(17)
+    s2 ^= s0
+    s3 ^= s1
+    s1 ^= s2
+    s0 ^= s3
+    s2 ^= t
+    s3 = _rotl(s3, 45)
+    state[0] = s0
+    state[1] = s1
+    state[2] = s2
+    state[3] = s3
+    return result
+
+
+@njit(cache=True)
+def rng_uniform(state):
+    """A uniform double in [0, 1) with 53 random bits."""
+    return float(rng_next(state) >> np.uint64(11)) * _TWO_M53
+
+
+@njit(cache=True)
+def rng_uniform_open(state):
+    """A uniform double in (0, 1]."""
+    return 1.0 - rng_uniform(state)
+
+
+@njit(cache=True)
+def rng_exponential(state):
+    """An Exp(1) variate by inversion."""
+    return -math.log(rng_uniform_open(state))
+
+
+@njit(cache=True)
+def rng_normal(state):
+    """A standard normal variate (Box-Muller, one of the pair)."""
+    u1 = rng_uniform_open(state)
+    u2 = rng_uniform(state)
+    return math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)
+
+
+@njit(cache=True)
+def rng_poisson(state, lam):
+    """A Poisson(lam) variate: inversion for lam < 10, Hoermann's PTRS otherwise."""
+    if lam <= 0.0:
+        return 0
+    if lam < 10.0:
+        limit = math.exp(-lam)
+        k = 0
+        prod = rng_uniform_open(state)
+        while prod > limit:
+            k += 1
+            prod *= rng_uniform_open(state)
+        return k
+    slam = math.sqrt(lam)
+    loglam = math.log(lam)
+    b = 0.931 + 2.53 * slam
+    a = -0.059 + 0.02483 * b
+    invalpha = 1.1239 + 1.1328 / (b - 3.4)
+    vr = 0.9277 - 3.6224 / (b - 2.0)
+    while True:
+        u = rng_uniform(state) - 0.5
+        v = rng_uniform_open(state)
+        us = 0.5 - abs(u)
+        k = math.floor((2.0 * a / us + b) * u + lam + 0.43)
+        if us >= 0.07 and v <= vr:
+            return int(k)
+        if k < 0 or (us < 0.013 and v > us):
+            continue
+        lhs = math.log(v) + math.log(invalpha) - math.log(a / (us * us) + b)
+        if lhs <= -lam + k * loglam - math.lgamma(k + 1.0):
+            return int(k)

@@ -1,0 +1,174 @@
+"""Direct-method paths with their causal score functions (native kernel).
+
+For each observation time ``t_m`` the kernel returns the score of the path on
+``[0, t_m]``, the derivative of its log-likelihood with respect to every parameter::
+
+    s(t_m) = sum_{t_k <= t_m} d log a_{j_k}(x_{k-1}) / d theta
+             - int_0^{t_m} d a0(X(s)) / d theta ds
+
+The integral includes the survival piece from the last event to ``t_m`` (the
+probability that nothing fired in between). Paths use exactly the random numbers and
+arithmetic of :func:`~ssagrad.backends.native._direct.direct_trajectory`, so a seed gives
+the same states as :func:`ssagrad.simulate`.
+
+Bookkeeping: a reaction's propensity gradient is non-zero only at its rate-law slots
+(one for mass action, three for Hill laws), so gradients are stored per reaction and
+slot. Each reaction carries its own running integral ``int g_j ds``, brought up to date
+only when its propensity changes (it is in the dependency list of the fired reaction).
+An event therefore costs ``O(dependents)`` like the plain direct method; only the
+observation times sum over all reactions.
+"""
+
+import numpy as np
+from numba import njit, prange
+
+from ._direct import STATUS_MAX_EVENTS, STATUS_OK
+from ._propensity import (
+    CHANGE_DELTA,
+    CHANGE_PTR,
+    CHANGE_SPECIES,
+    DEPENDENCY_INDEX,
+    DEPENDENCY_PTR,
+    RATE_SLOTS,
+    propensity,
+    propensity_gradient,
+)
+from ._rng import rng_init, rng_uniform, rng_uniform_open
+
+
+@njit(cache=True)
+def _gradient_slots(net, n_params):
+    """``(R, 3)`` parameter index of each rate-law slot, ``-1`` for literals and repeats.
+
+    A parameter used twice in one rate law keeps only its first slot: the gradient kernel
+    accumulates both uses there.
+    """
+    slots = net[RATE_SLOTS]
+    n_reactions = slots.shape[0]
+    out = np.full((n_reactions, 3), -1, dtype=np.int64)
+    for j in range(n_reactions):
+        for k in range(3):
+            p = slots[j, k]
+            if p < 0 or p >= n_params:
+                continue
+            repeat = False
+            for kk in range(k):
+                if slots[j, kk] == p:
+                    repeat = True
+            if not repeat:
+                out[j, k] = p
+    return out
+
+
+@njit(cache=True)
+def _refresh(j, x, theta, net, gslot, scratch, a, grad):
+    """Recompute propensity ``a[j]`` and its slot gradients ``grad[j, :]`` at ``x``."""
+    a[j] = propensity(j, x, theta, net)
+    propensity_gradient(j, x, theta, net, scratch)
+    for k in range(3):
+        p = gslot[j, k]
+        grad[j, k] = scratch[p] if p >= 0 else 0.0
+
+
+@njit(cache=True)
+def _observe(t_obs, event_score, gslot, grad, integral, t_last, out):
+    """Score at ``t_obs`` into ``out``: event terms minus the integrated gradient of ``a0``."""
+    for p in range(out.shape[0]):
+        out[p] = event_score[p]
+    for j in range(grad.shape[0]):
+        dt = t_obs - t_last[j]
+        for k in range(3):
+            p = gslot[j, k]
+            if p >= 0:
+                out[p] -= integral[j, k] + grad[j, k] * dt
+
+
+@njit(cache=True)
+def score_trajectory(net, theta, n_params, x0, times, seed, max_events, states, scores):
+    """One trajectory into ``states`` (T x S) and ``scores`` (T x P); return (events, status).
+
+    ``scores[m, p]`` is ``d log p(path on [0, times[m]]) / d theta[p]`` for the first
+    ``n_params`` entries of ``theta``. Times not reached before ``max_events`` get the
+    last state and NaN scores.
+    """
+    n_reactions = net[CHANGE_PTR].shape[0] - 1
+    change_ptr = net[CHANGE_PTR]
+    change_species = net[CHANGE_SPECIES]
+    change_delta = net[CHANGE_DELTA]
+    dep_ptr = net[DEPENDENCY_PTR]
+    dep_index = net[DEPENDENCY_INDEX]
+    gslot = _gradient_slots(net, n_params)
+    scratch = np.empty(theta.shape[0])
+    rng = rng_init(seed)
+    x = x0.copy()
+    a = np.empty(n_reactions)
+    grad = np.zeros((n_reactions, 3))
+    integral = np.zeros((n_reactions, 3))
+    t_last = np.zeros(n_reactions)
+    event_score = np.zeros(n_params)
+    for j in range(n_reactions):
+        _refresh(j, x, theta, net, gslot, scratch, a, grad)
+    n_times = times.shape[0]
+    m = 0
+    t = 0.0
+    events = 0
+    while True:
+        a0 = 0.0
+        for j in range(n_reactions):
+            a0 += a[j]
+        if a0 > 0.0:
+            t_next = t - np.log(rng_uniform_open(rng)) / a0
+        else:
+            t_next = np.inf
+        while m < n_times and times[m] < t_next:
+            for s in range(x.shape[0]):
+                states[m, s] = x[s]
+            _observe(times[m], event_score, gslot, grad, integral, t_last, scores[m])
+            m += 1
+        if m == n_times:
+            return events, STATUS_OK
+        if events >= max_events:
+            for mm in range(m, n_times):
+                for s in range(x.shape[0]):
+                    states[mm, s] = x[s]
+                for p in range(n_params):
+                    scores[mm, p] = np.nan
+            return events, STATUS_MAX_EVENTS
+        target = rng_uniform(rng) * a0
+        j = 0
+        acc = a[0]
+        while acc <= target and j < n_reactions - 1:
+            j += 1
+            acc += a[j]
+        while a[j] <= 0.0:  # rounding at the top end: take the last live reaction
+            j -= 1
+        # Event term d log a_j / d theta at the pre-event state (a[j] > 0 here).
+        for k in range(3):
+            p = gslot[j, k]
+            if p >= 0 and grad[j, k] != 0.0:
+                event_score[p] += grad[j, k] / a[j]
+        for p in range(change_ptr[j], change_ptr[j + 1]):
+            x[change_species[p]] += change_delta[p]
+        for p in range(dep_ptr[j], dep_ptr[j + 1]):
+            i = dep_index[p]
+            dt = t_next - t_last[i]
+            for k in range(3):
+                integral[i, k] += grad[i, k] * dt
+            t_last[i] = t_next
+            _refresh(i, x, theta, net, gslot, scratch, a, grad)
+        t = t_next
+        events += 1
+
+
+@njit(cache=True, parallel=True)
+def score_ensemble(net, theta, n_params, x0, times, seeds, max_events, states, scores, status):
+    """``len(seeds)`` trajectories in parallel into ``states`` (N x T x S), ``scores`` (N x T x P).
+
+    Each trajectory owns the random stream of its seed, so results do not depend on the
+    number of threads.
+    """
+    for i in prange(seeds.shape[0]):
+        _, s = score_trajectory(
+            net, theta, n_params, x0, times, seeds[i], max_events, states[i], scores[i]
+        )
+        status[i] = s

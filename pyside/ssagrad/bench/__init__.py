@@ -1,0 +1,1 @@
+"""Benchmarks run by ``ssagrad bench``: ours and peers' side by side in one run."""

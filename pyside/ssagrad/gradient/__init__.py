@@ -1,0 +1,312 @@
+"""Gradient estimators behind one interface.
+
+:func:`gradient` estimates ``dE[X(t)]/dtheta`` for every parameter with the estimator of
+your choice; :func:`value_and_grad` differentiates a scalar loss of the ensemble. Each
+estimator lives in its own module and returns a
+:class:`~ssagrad.gradient._samples.GradientSamples`.
+
+==============  ================================================================
+``estimator=``  what it is
+==============  ================================================================
+``score``       likelihood ratio with the survival term, causal scores, baseline
+``gumbel``      Gumbel-softmax straight-through, exact forward pass
+``altpath``     alternative-path (stochastic-triple) estimator with pruning
+``smoothing``   Gaussian smoothing with common random numbers
+``fd``          central finite differences with common random numbers
+``cfd``         Anderson's coupled finite differences
+``exact``       finite state projection of the master equation (small systems)
+==============  ================================================================
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from .._version import __version__
+from ..backends import get_backend
+from ..inputs import sample_count
+from ..models import Model
+from ..network import Network
+from ..seeding import resolve_seed
+from ._problem import Problem
+from ._samples import Expectation, FeatureMap, GradientSamples, identity
+
+__all__ = [
+    "ESTIMATORS",
+    "EnsembleLoss",
+    "Expectation",
+    "GradientSamples",
+    "LossGradient",
+    "estimate",
+    "gradient",
+    "value_and_grad",
+]
+
+#: Estimator name -> "module:function" (imported on first use).
+ESTIMATORS: dict[str, str] = {
+    "score": "._score:run",
+    "gumbel": "._gumbel:run",
+    "altpath": "._altpath:run",
+    "smoothing": "._smoothing:run",
+    "fd": "._finite_difference:run_fd",
+    "cfd": "._finite_difference:run_cfd",
+    "exact": "._exact:run",
+}
+
+
+def _runner(estimator: str) -> Callable[..., GradientSamples]:
+    if estimator not in ESTIMATORS:
+        raise ValueError(
+            f"unknown estimator {estimator!r}; valid estimators: {', '.join(ESTIMATORS)}"
+        )
+    module_name, func = ESTIMATORS[estimator].split(":")
+    module = importlib.import_module(module_name, __name__)
+    return getattr(module, func)
+
+
+def estimate(
+    net: Network | Model,
+    params: Mapping[str, float] | Sequence[float] | None = None,
+    x0: Mapping[str, int] | None = None,
+    times: Sequence[float] | np.ndarray | None = None,
+    estimator: str = "score",
+    n: int = 1000,
+    seed: int | None = None,
+    backend: str | None = None,
+    threads: int | None = None,
+    **options: Any,
+) -> GradientSamples:
+    """Run one estimator and return its per-sample material (see :func:`gradient`)."""
+    run = _runner(estimator)
+    problem = Problem.build(net, params, x0, times)
+    n = sample_count(n)
+    seed = resolve_seed(seed)
+    engine = get_backend(backend)
+    engine.set_threads(threads)
+    samples = run(problem, engine, n, seed, **options)
+    samples.seed = seed
+    samples.engine_name = engine.name
+    return samples
+
+
+def gradient(
+    net: Network | Model,
+    params: Mapping[str, float] | Sequence[float] | None = None,
+    x0: Mapping[str, int] | None = None,
+    times: Sequence[float] | np.ndarray | None = None,
+    estimator: str = "score",
+    n: int = 1000,
+    seed: int | None = None,
+    backend: str | None = None,
+    threads: int | None = None,
+    **options: Any,
+) -> xr.Dataset:
+    """Estimate ``dE[X(t)]/dtheta`` for every species, observation time and parameter.
+
+    Parameters
+    ----------
+    net, params, x0, times :
+        As in :func:`ssagrad.simulate`.
+    estimator : str
+        One of ``score``, ``gumbel``, ``altpath``, ``smoothing``, ``fd``, ``cfd``,
+        ``exact`` (see the module table).
+    n : int
+        Number of trajectories (ignored by ``exact``).
+    seed : int, optional
+        Fixes the result, independently of thread count.
+    backend : str, optional
+        Kernel backend (see :func:`ssagrad.available_backends`).
+    threads : int, optional
+        Worker threads (default: all cores).
+    **options :
+        Estimator options, e.g. ``temperature=`` (gumbel), ``h=`` (fd, cfd),
+        ``sigma=`` and ``directions=`` (smoothing); see each estimator's page in the docs.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``mean`` (time, species); ``dmean`` and ``dmean_se`` (time, species, parameter),
+        natural-scale derivatives; ``x`` (sample, time, species) and the estimator's own
+        per-sample variables (scores, tangents, alternative paths ...).
+
+    Raises
+    ------
+    ValueError
+        Unknown estimator (the message lists the valid ones), bad options or input.
+
+    Examples
+    --------
+    >>> import ssagrad
+    >>> g = ssagrad.gradient(ssagrad.models.birth_death(), times=[1.0], n=2000, seed=1)
+    >>> g.dmean.dims
+    ('time', 'species', 'parameter')
+    >>> abs(float(g.dmean.sel(species="A", parameter="k")) - (1 - 2.718281828**-1)) < 0.1
+    True
+    """
+    samples = estimate(net, params, x0, times, estimator, n, seed, backend, threads, **options)
+    return _dataset(samples, estimator, options)
+
+
+def _dataset(samples: GradientSamples, estimator: str, options: Mapping[str, Any]) -> xr.Dataset:
+    problem = samples.problem
+    result = samples.expectation(identity)
+    se = result.se if result.se is not None else np.zeros_like(result.grad)
+    data: dict[str, Any] = {
+        "mean": (("time", "species"), result.value),
+        "dmean": (("time", "species", "parameter"), result.grad),
+        "dmean_se": (("time", "species", "parameter"), se),
+    }
+    if samples.states is not None:
+        data["x"] = (("sample", "time", "species"), samples.states)
+    data.update(samples.per_sample())
+    coords: dict[str, Any] = {
+        "time": problem.times,
+        "species": list(problem.network.species),
+        "parameter": list(problem.network.parameters),
+    }
+    if samples.states is not None:
+        coords["sample"] = np.arange(samples.states.shape[0])
+    return xr.Dataset(
+        data,
+        coords=coords,
+        attrs={
+            "estimator": estimator,
+            "options": json.dumps({k: _jsonable(v) for k, v in options.items()}),
+            "params": json.dumps(
+                dict(zip(problem.network.parameters, problem.params.tolist(), strict=True))
+            ),
+            "seed": str(getattr(samples, "seed", "")),
+            "backend": getattr(samples, "engine_name", ""),
+            "ssagrad_version": __version__,
+        },
+    )
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return value if isinstance(value, int | float | str | bool | None) else repr(value)
+
+
+@dataclass(frozen=True)
+class EnsembleLoss:
+    """A loss ``objective(E[features(X)])`` of ensemble statistics.
+
+    Parameters
+    ----------
+    features : callable
+        Float states ``(..., S)`` to features ``(..., F)``, e.g. ``lambda x: x`` for means
+        or ``lambda x: np.concatenate([x, x**2], -1)`` for first and second moments.
+    objective : callable
+        Feature means ``(T, F)`` to a float.
+    objective_grad : callable, optional
+        Gradient of ``objective`` ``(T, F) -> (T, F)``; default: central differences.
+
+    Examples
+    --------
+    >>> import numpy as np, ssagrad
+    >>> target = np.array([[5.0]])
+    >>> loss = EnsembleLoss(lambda x: x, lambda m: float(((m - target) ** 2).sum()))
+    >>> r = ssagrad.value_and_grad(ssagrad.models.birth_death(), times=[1.0], loss=loss,
+    ...                            estimator="exact")
+    >>> r.parameters, r.grad.shape
+    (('k', 'g'), (2,))
+    """
+
+    features: FeatureMap
+    objective: Callable[[np.ndarray], float]
+    objective_grad: Callable[[np.ndarray], np.ndarray] | None = None
+
+    def outer_gradient(self, means: np.ndarray) -> np.ndarray:
+        """``d objective / d means`` at ``means``."""
+        if self.objective_grad is not None:
+            return np.asarray(self.objective_grad(means), dtype=np.float64)
+        grad = np.zeros_like(means)
+        flat = means.reshape(-1)
+        for i in range(flat.size):
+            step = 1e-6 * max(1.0, abs(flat[i]))
+            up, down = flat.copy(), flat.copy()
+            up[i] += step
+            down[i] -= step
+            grad.reshape(-1)[i] = (
+                self.objective(up.reshape(means.shape)) - self.objective(down.reshape(means.shape))
+            ) / (2 * step)
+        return grad
+
+
+@dataclass(frozen=True)
+class LossGradient:
+    """Value and gradient of a scalar ensemble loss.
+
+    Attributes
+    ----------
+    value : float
+    grad : (P,) gradient with respect to the parameters (natural scale)
+    se : (P,) standard error, or None
+    parameters : parameter names in gradient order
+    """
+
+    value: float
+    grad: np.ndarray
+    se: np.ndarray | None
+    parameters: tuple[str, ...]
+
+    def as_dict(self) -> dict[str, float]:
+        """The gradient as ``{parameter: value}``."""
+        return dict(zip(self.parameters, self.grad.tolist(), strict=True))
+
+
+def value_and_grad(
+    net: Network | Model,
+    params: Mapping[str, float] | Sequence[float] | None = None,
+    x0: Mapping[str, int] | None = None,
+    times: Sequence[float] | np.ndarray | None = None,
+    loss: EnsembleLoss | Callable[[np.ndarray], float] | None = None,
+    estimator: str = "score",
+    n: int = 1000,
+    seed: int | None = None,
+    backend: str | None = None,
+    threads: int | None = None,
+    **options: Any,
+) -> LossGradient:
+    """Value and gradient of a scalar loss of the simulated ensemble.
+
+    Parameters
+    ----------
+    loss : EnsembleLoss or callable
+        An :class:`EnsembleLoss` works with every estimator (chain rule through the
+        feature means). A plain callable ``loss(states)`` on the ``(N, T, S)`` ensemble
+        is a black box: only ``smoothing``, ``fd`` and ``cfd`` can differentiate it.
+    Other parameters
+        As in :func:`gradient`.
+
+    Returns
+    -------
+    LossGradient
+    """
+    if loss is None:
+        raise ValueError("loss is required: an EnsembleLoss or a callable on the ensemble")
+    samples = estimate(net, params, x0, times, estimator, n, seed, backend, threads, **options)
+    names = samples.problem.network.parameters
+    if not isinstance(loss, EnsembleLoss):
+        if not callable(loss):
+            raise TypeError(f"loss must be an EnsembleLoss or a callable, got {loss!r}")
+        value, grad, se = samples.loss_gradient(loss)
+        return LossGradient(float(value), grad, se, names)
+    result = samples.expectation(loss.features)
+    outer = loss.outer_gradient(result.value)
+    grad = np.einsum("tf,tfp->p", outer, result.grad)
+    se = None
+    if result.contributions is not None:
+        per_sample = np.einsum("tf,ntfp->np", outer, result.contributions)
+        se = per_sample.std(axis=0, ddof=1) / np.sqrt(per_sample.shape[0])
+    return LossGradient(float(loss.objective(result.value)), grad, se, names)

@@ -1,0 +1,106 @@
+"""The common result of every estimator: per-sample material that differentiates expectations.
+
+An estimator run returns a :class:`GradientSamples`. Its :meth:`~GradientSamples.expectation`
+turns any per-state feature map ``phi`` (e.g. ``x``, ``x**2``, ``x <= k``) into the
+ensemble value ``E[phi(X(t))]`` and its gradient with respect to every parameter, with
+per-sample contributions where the estimator has them. :func:`ssagrad.gradient` uses the
+identity feature map; losses on other ensemble statistics use the same machinery.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._problem import Problem
+
+FeatureMap = Callable[[np.ndarray], np.ndarray]
+"""Maps float64 states ``(..., S)`` to features ``(..., F)``, elementwise over leading axes."""
+
+
+def identity(states: np.ndarray) -> np.ndarray:
+    """The identity feature map: the species counts themselves."""
+    return states
+
+
+def apply_features(phi: FeatureMap, states: np.ndarray) -> np.ndarray:
+    """``phi`` on float states ``(..., S)``, checked to return ``(..., F)``."""
+    out = np.asarray(phi(np.asarray(states, dtype=np.float64)), dtype=np.float64)
+    if out.shape[:-1] != states.shape[:-1]:
+        raise ValueError(
+            f"feature map must keep the leading axes {states.shape[:-1]}, returned {out.shape}"
+        )
+    return out
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """Value and gradient of ``E[phi(X(t))]``.
+
+    Attributes
+    ----------
+    value : (T, F) ensemble mean of the features
+    grad : (T, F, P) gradient estimate with respect to each parameter
+    se : (T, F, P) standard error of ``grad``, or None where the estimator has no
+        per-sample contributions (``exact``)
+    contributions : (N, T, F, P) per-sample gradient contributions whose mean is ``grad``,
+        or None
+    """
+
+    value: np.ndarray
+    grad: np.ndarray
+    se: np.ndarray | None = None
+    contributions: np.ndarray | None = None
+
+    @classmethod
+    def from_contributions(cls, value: np.ndarray, contributions: np.ndarray) -> Expectation:
+        """Mean and standard error over the sample axis of ``contributions``."""
+        n = contributions.shape[0]
+        grad = contributions.mean(axis=0)
+        if n > 1:
+            se = contributions.std(axis=0, ddof=1) / np.sqrt(n)
+        else:
+            se = np.full_like(grad, np.nan)
+        return cls(value, grad, se, contributions)
+
+
+class GradientSamples(ABC):
+    """What one estimator run leaves behind.
+
+    Attributes
+    ----------
+    problem : Problem
+    states : (N, T, S) int64 primal trajectories at the observation times
+    """
+
+    problem: Problem
+    states: np.ndarray
+
+    @abstractmethod
+    def expectation(self, phi: FeatureMap = identity) -> Expectation:
+        """Estimate ``E[phi(X(t))]`` and its gradient for every parameter."""
+
+    def per_sample(self) -> dict[str, tuple[tuple[str, ...], np.ndarray]]:
+        """Estimator-specific per-sample variables for the result dataset.
+
+        Keys are variable names, values ``(dims, array)`` with dims drawn from
+        ``sample, time, species, parameter``.
+        """
+        return {}
+
+    def loss_gradient(
+        self, loss: Callable[[np.ndarray], float]
+    ) -> tuple[float, np.ndarray, np.ndarray | None]:
+        """Value, gradient (P,) and standard error of a black-box ensemble loss.
+
+        Only estimators that re-simulate perturbed ensembles (``smoothing``, ``fd``,
+        ``cfd``) can differentiate an arbitrary function of the whole ensemble.
+        """
+        raise TypeError(
+            f"the {type(self).__name__} estimator cannot differentiate a black-box loss; "
+            f"use an EnsembleLoss (features + objective) or estimator='smoothing', 'fd' "
+            f"or 'cfd'"
+        )

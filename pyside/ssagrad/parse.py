@@ -1,0 +1,168 @@
+"""The text syntax for reaction networks (Catalyst style), parsed without ``eval``.
+
+One reaction per line::
+
+    rate, reactants --> products      # a comment
+
+* ``rate`` is a parameter name (mass action), a number, or a Hill law written as in
+  Catalyst: ``hill(X, v, K, n)`` or ``hillr(X, v, K, n)``; each of ``v, K, n`` is a
+  parameter name or a number.
+* Each side is ``0`` or ``∅`` (nothing) or terms joined by ``+``; a term is a species
+  name with an optional integer coefficient (``2A``, ``2 A`` or ``2*A``).
+* A reversible pair is written ``(kf, kb), A + B <--> C`` (also ``↔``).
+* ``→`` may be used for ``-->``. Blank lines and ``#`` comments are ignored.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .network import MASS_ACTION, Network, RateLaw, Reaction, Term, hill, hillr
+
+_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
+_NUMBER = r"[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?"
+_NAME_RE = re.compile(rf"^{_NAME}$")
+_NUMBER_RE = re.compile(rf"^{_NUMBER}$")
+_TERM_RE = re.compile(rf"^(?:(\d+)\s*\*?\s*)?({_NAME})$")
+_HILL_RE = re.compile(r"^(hillr?)\s*\((.*)\)$")
+_FORWARD = ("-->", "→")
+_REVERSIBLE = ("<-->", "↔", "⇌")
+
+
+def parse(text: str) -> Network:
+    """Parse reaction-network text into a :class:`~ssagrad.network.Network`.
+
+    Parameters
+    ----------
+    text : str
+        One reaction per line, see the module documentation for the syntax.
+
+    Returns
+    -------
+    Network
+
+    Raises
+    ------
+    ValueError
+        For a malformed line; the message names the line number and the problem.
+
+    Examples
+    --------
+    >>> import ssagrad
+    >>> net = ssagrad.parse('''
+    ...     kon,  Goff --> Gon
+    ...     koff, Gon --> Goff
+    ...     ktx,  Gon --> Gon + M
+    ...     kdeg, M --> 0          # 0 or ∅ means nothing
+    ... ''')
+    >>> net.species
+    ('Goff', 'Gon', 'M')
+    >>> ssagrad.parse("(kf, kb), 2A <--> B").n_reactions
+    2
+    >>> ssagrad.parse("k, A -> B")
+    Traceback (most recent call last):
+    ...
+    ValueError: line 1: expected an arrow '-->' (or '<-->') in 'k, A -> B'
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"network text must be a str, got {type(text).__name__}")
+    reactions: list[Reaction] = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        try:
+            reactions.extend(_parse_line(line))
+        except (ValueError, TypeError) as err:
+            raise ValueError(f"line {number}: {err}") from None
+    if not reactions:
+        raise ValueError("network text contains no reactions")
+    return Network(tuple(reactions))
+
+
+def _split_top_level_comma(text: str) -> tuple[str, str]:
+    depth = 0
+    for i, char in enumerate(text):
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            if depth < 0:
+                raise ValueError(f"unbalanced ')' in {text!r}")
+        elif char == "," and depth == 0:
+            return text[:i].strip(), text[i + 1 :].strip()
+    raise ValueError(f"expected 'rate, reactants --> products' in {text!r}")
+
+
+def _parse_line(line: str) -> list[Reaction]:
+    rate_text, equation = _split_top_level_comma(line)
+    for arrow in _REVERSIBLE:
+        if arrow in equation:
+            lhs, rhs = equation.split(arrow, 1)
+            rates = _split_pair(rate_text)
+            left, right = _parse_side(lhs), _parse_side(rhs)
+            return [
+                Reaction(left, right, _parse_rate(rates[0])),
+                Reaction(right, left, _parse_rate(rates[1])),
+            ]
+    for arrow in _FORWARD:
+        if arrow in equation:
+            lhs, rhs = equation.split(arrow, 1)
+            if any(a in rhs for a in _FORWARD):
+                raise ValueError(f"more than one arrow in {line!r}")
+            return [Reaction(_parse_side(lhs), _parse_side(rhs), _parse_rate(rate_text))]
+    raise ValueError(f"expected an arrow '-->' (or '<-->') in {line!r}")
+
+
+def _split_pair(rate_text: str) -> tuple[str, str]:
+    message = f"a reversible reaction needs two rates '(kf, kb)', got {rate_text!r}"
+    if not (rate_text.startswith("(") and rate_text.endswith(")")):
+        raise ValueError(message)
+    try:
+        return _split_top_level_comma(rate_text[1:-1])
+    except ValueError:
+        raise ValueError(message) from None
+
+
+def _parse_term(text: str, what: str) -> Term:
+    text = text.strip()
+    if _NAME_RE.match(text):
+        return text
+    if _NUMBER_RE.match(text):
+        return float(text)
+    raise ValueError(f"{what} must be a parameter name or a number, got {text!r}")
+
+
+def _parse_rate(text: str) -> RateLaw:
+    text = text.strip()
+    match = _HILL_RE.match(text)
+    if match:
+        args = [a.strip() for a in match.group(2).split(",")]
+        if len(args) != 4:
+            raise ValueError(f"{match.group(1)} takes (species, v, K, n), got {text!r}")
+        species = args[0]
+        if not _NAME_RE.match(species):
+            raise ValueError(f"invalid species name {species!r} in {text!r}")
+        v, big_k, n = (_parse_term(a, f"{match.group(1)} argument") for a in args[1:])
+        law = hill if match.group(1) == "hill" else hillr
+        return law(species, v, big_k, n)
+    return RateLaw(MASS_ACTION, (_parse_term(text, "rate"),))
+
+
+def _parse_side(text: str) -> tuple[tuple[str, int], ...]:
+    text = text.strip()
+    if text in ("0", "∅", ""):
+        if text == "":
+            raise ValueError("empty reaction side: write 0 or ∅ for nothing")
+        return ()
+    coefficients: dict[str, int] = {}
+    for term in text.split("+"):
+        term = term.strip()
+        match = _TERM_RE.match(term)
+        if not match:
+            raise ValueError(f"cannot read the term {term!r} (expected e.g. 'A' or '2A')")
+        coeff = int(match.group(1)) if match.group(1) else 1
+        if coeff < 1:
+            raise ValueError(f"coefficient of {match.group(2)!r} must be positive")
+        coefficients[match.group(2)] = coefficients.get(match.group(2), 0) + coeff
+    return tuple(coefficients.items())
