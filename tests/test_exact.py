@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import scipy.linalg
 import scipy.stats
+
 import ssagrad
 from ssagrad import models
 from ssagrad.exact import _propensities, exact, expectation, marginal

@@ -6,15 +6,16 @@ The public surface, re-exported explicitly:
   :func:`hillr`, :mod:`models`;
 * simulation: :func:`simulate`;
 * the exact reference: :func:`exact` (module :mod:`ssagrad.exact`);
-* gradients: :func:`gradient`, :func:`value_and_grad`, :class:`EnsembleLoss`;
+* gradients: :func:`gradient`, :func:`value_and_grad`, :class:`EnsembleLoss`, and the
+  estimators behind them in :mod:`ssagrad.estimators`;
 * backends: :func:`available_backends`.
 """
 
-from . import models
+from . import estimators, models
 from ._version import __version__
 from .backends import available_backends
+from .estimators import EnsembleLoss, gradient, value_and_grad
 from .exact import exact
-from .gradient import EnsembleLoss, gradient, value_and_grad
 from .network import Network, NetworkBuilder, RateLaw, Reaction, hill, hillr
 from .parse import parse
 from .simulate import simulate
@@ -27,6 +28,7 @@ __all__ = [
     "RateLaw",
     "Reaction",
     "available_backends",
+    "estimators",
     "exact",
     "gradient",
     "hill",

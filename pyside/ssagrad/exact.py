@@ -4,8 +4,8 @@ For a small network the chemical master equation ``dp/dt = A(theta) p`` can be s
 exactly on a finite set of states (finite state projection, FSP; Munsky & Khammash
 2006), together with the forward sensitivities ``s_i = dp/dtheta_i``, which obey
 ``ds_i/dt = A s_i + (dA/dtheta_i) p``. The states are those reachable from ``x0`` inside
-a box ``0 <= x_s <= bound_s``; reactions that would leave the box feed one absorbing
-*sink* state, whose probability (the *leak*) bounds the truncation error. The result is
+a box ``0 <= x_s <= bound_s``; reactions that would leave the box feed absorbing *sink*
+states, whose total probability (the *leak*) bounds the truncation error. The result is
 the yardstick for every sampling gradient estimator's bias and variance.
 
 :func:`exact` returns distributions, moments and their parameter derivatives;
@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import math
 import numbers
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -76,7 +76,7 @@ def _enumerate(
         span = slice(arrays.reactant_ptr[j], arrays.reactant_ptr[j + 1])
         reactants[j, arrays.reactant_species[span]] = arrays.reactant_coeff[span]
     moves = np.any(nu != 0, axis=1)
-    as_key = np.dtype((np.void, 8 * max(n_s, 1)))
+    as_key = np.dtype((np.void, 8 * n_s))
 
     index = {x0.tobytes(): 0}
     levels = [x0[None, :]]
@@ -186,16 +186,15 @@ def _generator(space: _StateSpace, rates: np.ndarray) -> sparse.csr_matrix:
     )
 
 
-def _propagate(matrix: sparse.spmatrix, y0: np.ndarray, times: np.ndarray) -> np.ndarray:
-    """``exp(matrix t) y0`` at each of ``times`` (from 0), stepping between them."""
-    out = np.empty((times.size, y0.size))
-    y, now = y0, 0.0
-    for k, t in enumerate(times):
+def _propagate(matrix: sparse.spmatrix, times: np.ndarray) -> Iterator[np.ndarray]:
+    """Yield ``exp(matrix t) e_0`` at each of ``times`` (from 0), stepping between them."""
+    y, now = np.zeros(matrix.shape[0]), 0.0
+    y[0] = 1.0  # state 0 is x0
+    for t in times:
         if t > now:
             y = expm_multiply(matrix * (t - now), y)
             now = t
-        out[k] = y
-    return out
+        yield y
 
 
 def _one_norm(matrix: sparse.spmatrix) -> float:
@@ -203,10 +202,12 @@ def _one_norm(matrix: sparse.spmatrix) -> float:
     return float(abs(matrix).sum(axis=0).max()) if matrix.nnz else 0.0
 
 
-def _start(n: int) -> np.ndarray:
-    y0 = np.zeros(n)
-    y0[0] = 1.0  # state 0 is x0
-    return y0
+def _leaks(generator: sparse.spmatrix, n_states: int, times: np.ndarray, tol: float) -> np.ndarray:
+    """Probability in each sink at the last time, or at the first time their sum >= tol."""
+    for y in _propagate(generator, times):
+        if y[n_states:].sum() >= tol:
+            break
+    return y[n_states:]
 
 
 def _box(
@@ -270,8 +271,8 @@ def exact(
     Solves the chemical master equation ``dp/dt = A p`` and the forward sensitivity
     equations ``ds_i/dt = A s_i + (dA/dtheta_i) p`` on the states reachable from ``x0``
     inside the box ``0 <= x_s <= bound_s``, with ``scipy.sparse.linalg.expm_multiply``
-    from one observation time to the next. Reactions leaving the box go to an absorbing
-    sink whose probability, ``leak``, bounds the truncation error.
+    from one observation time to the next. Reactions leaving the box go to absorbing
+    sinks whose total probability, ``leak``, bounds the truncation error.
 
     Parameters
     ----------
@@ -286,11 +287,12 @@ def exact(
         Strictly increasing, non-negative observation times (0 gives the initial state).
     bounds : mapping of species name to int, optional
         Largest count kept for a species. Species not given are bounded automatically:
-        from ``max(2 x0, 20)``, the bounds of those the chain can leave the box through
-        are doubled until the leak at the last time is below ``tol``; species bounded by
-        conservation never need it.
+        from ``max(2 x0, 20)``, the bounds through which probability leaks are doubled
+        until the leak at the last time is below ``tol``; species bounded by
+        conservation never leak.
     max_states : int
-        Largest state space allowed; checked during enumeration.
+        Largest state space allowed, checked during enumeration. Time and memory grow
+        with states x (1 + parameters).
     tol : float
         Target leak at the last time for automatic bounds.
 
@@ -306,11 +308,12 @@ def exact(
         * ``mean``, ``var`` (time, species) and ``dmean``, ``dvar`` (time, species,
           parameter): moments of the truncated distribution, i.e. sums over the
           enumerated states without renormalisation (the leaked mass is left out);
-        * ``leak`` (time,): probability in the sink.
+        * ``leak`` (time,): probability in the sinks.
 
         Index ``mean`` and ``var`` as ``ds["mean"]``: ``ds.mean`` is the Dataset method.
 
-        Attrs record ``n_states``, ``bounds``, ``params`` and ``x0`` (JSON) and ``tol``.
+        Attrs record ``n_states``, ``bounds`` (the final box), ``params`` and ``x0``
+        (JSON), ``tol``, ``network`` and ``ssagrad_version``.
 
     Raises
     ------
@@ -359,7 +362,7 @@ def exact(
         widen = auto & (space.upper < _MAX_COUNT)
         if not widen.any():
             break
-        leaks = _propagate(generator, _start(generator.shape[0]), obs[-1:])[0, n_states:]
+        leaks = _leaks(generator, n_states, obs, tol)  # the leak only grows with time
         # If the leak is too large, some automatic bound leaks at least tol / #automatic.
         widen &= leaks >= tol / widen.sum()
         if leaks.sum() < tol or not widen.any():
@@ -389,7 +392,7 @@ def exact(
         if i:
             blocks[i][0] = scale[i] * forcing[i - 1]
     augmented = sparse.bmat(blocks, format="csr")
-    y = _propagate(augmented, _start(augmented.shape[0]), obs)
+    y = np.array(list(_propagate(augmented, obs)))
     y = y.reshape(obs.size, 1 + n_p, generator.shape[0]) / scale[:, None]
     p = y[:, 0, :n_states]
     dp = y[:, 1:, :n_states].transpose(0, 2, 1)

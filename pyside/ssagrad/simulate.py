@@ -37,6 +37,15 @@ def resolve_model(
     return net, params, x0
 
 
+def default_times(net: Network | Model, times: Sequence[float] | np.ndarray | None):
+    """``times``, or 21 points over a zoo model's horizon when ``times`` is None."""
+    if times is not None:
+        return times
+    if isinstance(net, Model):
+        return np.linspace(0.0, net.t_end, 21)
+    raise ValueError("times is required: the observation times")
+
+
 def simulate(
     net: Network | Model,
     params: Mapping[str, float] | Sequence[float] | None = None,
@@ -109,9 +118,8 @@ def simulate(
     >>> ds.x.sizes["sample"], int(ds.x.isel(time=0).sum())
     (100, 0)
     """
+    times = default_times(net, times)
     net, params, x0 = resolve_model(net, params, x0)
-    if times is None:
-        raise ValueError("times is required: the observation times")
     theta_params = parameter_vector(net, params)
     state0 = initial_state(net, x0)
     obs = observation_times(times)

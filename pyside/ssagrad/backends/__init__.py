@@ -18,10 +18,9 @@ _instances: dict[str, Any] = {}
 
 def _julia_missing() -> str | None:
     """Why the julia backend cannot be used here, or None if it can."""
-    return (
-        "the julia backend is not part of this release yet (its JumpProcesses kernels "
-        "are planned in julia/); use backend='native'"
-    )
+    from .julia import unavailable_reason  # imports neither juliacall nor numba
+
+    return unavailable_reason()
 
 
 def _native_missing() -> str | None:
@@ -76,8 +75,13 @@ def get_backend(name: str | None = None) -> Any:
             f"process with SSAGRAD_BACKEND={requested}"
         )
     if requested not in _instances:
-        from .native import NativeBackend
+        if requested == "julia":
+            from .julia import JuliaBackend
 
-        _instances[requested] = NativeBackend()
+            _instances[requested] = JuliaBackend()
+        else:
+            from .native import NativeBackend
+
+            _instances[requested] = NativeBackend()
     _selected = requested
     return _instances[requested]

@@ -139,8 +139,8 @@ class NativeBackend:
         tangents = np.zeros((n, n_t, arrays.n_species, n_p))
         status = np.empty(n, dtype=np.int64)
         gumbel_ensemble(
-            kernel_network(arrays), arrays.stoichiometry.astype(np.float64), theta, n_p, x0,
-            times, seeds, max_events, temperature, time_smoothing, states, tangents, status,
+            kernel_network(arrays), theta, n_p, x0, times, seeds, max_events, temperature,
+            time_smoothing, states, tangents, status,
         )
         return states, tangents, status
 

@@ -4,14 +4,16 @@ For every trajectory the kernel simulates one *primal* path at the nominal param
 ``theta`` and, for each parameter ``p``, one carried *alternative* path with a weight
 ``W_p`` such that ``dE[f(X(t_m))]/d theta_p = E[W_p(t_m) (f(Y_p(t_m)) - f(X(t_m)))]``.
 
-Uniformisation. In state ``x`` the step clock runs at a rate ``L`` that does not depend
-on ``theta``: the largest of ``margin * a0(z; theta)`` over the primal and the live
-alternatives ``z`` (``margin > 1``; for a state with ``a0 = 0`` the propensities are
-taken with zero-valued parameters replaced by 1, so that reactions switched off by a
-zero rate constant still get a clock). A step fires reaction ``j`` with probability
-``a_j / L`` and does nothing (no-op) with probability ``1 - a0 / L``. Self-loop thinning
-leaves the law of the jump process unchanged, and all ``theta``-dependence sits in the
-categorical choice, so waiting times need no pathwise derivative.
+Uniformisation. Steps come at the rate ``L = margin * a0(x; theta)`` of the primal's
+state ``x`` (``margin > 1``), raised where needed to the total propensity of a live
+alternative. ``L`` depends on the paths' states and on the nominal ``theta`` as a fixed
+constant, never on the ``theta`` being differentiated. A state with ``a0 = 0`` takes its
+clock from the propensities with zero-valued parameters replaced by 1, so that a
+reaction switched off by a zero rate constant can still be flipped on. A step fires
+reaction ``j`` with probability ``a_j / L`` and does nothing (no-op) with probability
+``1 - a0 / L``. Self-loop thinning leaves the law of the jump process unchanged, and all
+``theta``-dependence sits in the categorical choice, so waiting times need no pathwise
+derivative.
 
 Flips (derivative of the categorical). Since the probabilities sum to one,
 ``d E[g(choice)] = sum_j dp_j (g(j) - g(no-op))`` with ``dp_j = (d a_j / d theta_p) / L``.
@@ -38,8 +40,12 @@ step, choose their own channel by maximal coupling with the primal's choice ``J`
 ``J`` with probability ``min(1, q_J / p_J)``, otherwise draw from the residual
 ``(q - p)^+`` (``p``, ``q`` the primal's and the alternative's step probabilities, no-op
 included). The alternative's law is exact; it agrees with the primal as often as
-possible and re-merges when the residual undoes the difference. Coupling and pruning
-randomness comes from a second stream, so the primal uses two uniforms per step.
+possible and re-merges when the residual undoes the difference (for a birth-death
+process, an extra molecule's death is exactly such a residual event). The coupling
+needs no random numbers of its own: the position of the primal's uniform inside its
+chosen bin is uniform and independent of the choice, and drives the keep/residual
+decisions. Flip selection and pruning draw from a second stream seeded from the
+trajectory's seed, so they are independent of everything the step decides.
 
 Observation semantics are those of the direct method: the state after the last step at
 or before ``t_m``; flips after ``t_m`` do not touch the record at ``t_m``.
@@ -64,7 +70,7 @@ from ._propensity import (
 )
 from ._rng import rng_init, rng_uniform, rng_uniform_open
 
-#: Mixed into a trajectory's seed for its coupling/pruning stream.
+#: Mixed into a trajectory's seed for its flip-selection and pruning stream.
 _AUX_SALT = np.uint64(0xD1B54A32D192ED03)
 
 
@@ -102,32 +108,6 @@ def _floor_clock(x, theta_floor, net, margin):
 
 
 @njit(cache=True)
-def _total(a):
-    """``sum(a)`` in index order (the order the channel search accumulates in)."""
-    s = 0.0
-    for j in range(a.shape[0]):
-        s += a[j]
-    return s
-
-
-@njit(cache=True)
-def _apply(j, sign, x, change_ptr, change_species, change_delta):
-    """``x += sign * nu_j``."""
-    for q in range(change_ptr[j], change_ptr[j + 1]):
-        x[change_species[q]] += sign * change_delta[q]
-
-
-@njit(cache=True)
-def _refresh(j, x, a, theta, net):
-    """Recompute the propensities that reaction ``j``'s firing may change."""
-    dep_ptr = net[DEPENDENCY_PTR]
-    dep_index = net[DEPENDENCY_INDEX]
-    for q in range(dep_ptr[j], dep_ptr[j + 1]):
-        i = dep_index[q]
-        a[i] = propensity(i, x, theta, net)
-
-
-@njit(cache=True)
 def _general_gradient_row(i, x, grad, buffer, theta, net):
     """``grad[i, :] = d a_i(x) / d theta`` for any rate law (a slow call: Hill laws only)."""
     propensity_gradient(i, x, theta, net, buffer)
@@ -136,49 +116,45 @@ def _general_gradient_row(i, x, grad, buffer, theta, net):
 
 
 @njit(cache=True)
-def _same(x, y):
-    for s in range(x.shape[0]):
-        if x[s] != y[s]:
-            return False
-    return True
+def _residual_choice(a, a0, b, row, b0, r):
+    """A channel (``R`` = no-op) from the residual ``(q - p)^+`` of alternative ``row``.
 
-
-@njit(cache=True)
-def _coupled_choice(choice, a, a0, b, b0, rate, aux):
-    """The alternative's channel (``R`` = no-op) maximally coupled to the primal's ``choice``.
-
-    ``a``/``a0`` are the primal's propensities, ``b``/``b0`` the alternative's, ``rate``
-    the common clock.
+    ``a``/``a0`` are the primal's propensities and total, ``b[row]``/``b0`` the
+    alternative's (the common clock cancels in the no-op bin); ``r`` is uniform on
+    [0, 1). Returns -1 if the residual is empty (only rounding separated the two).
     """
     n_reactions = a.shape[0]
-    if choice < n_reactions:
-        p = a[choice]
-        q = b[choice]
-    else:
-        p = rate - a0
-        q = rate - b0
-    if q >= p or rng_uniform(aux) * p < q:
-        return choice
     total = 0.0
     for j in range(n_reactions):
-        if b[j] > a[j]:
-            total += b[j] - a[j]
+        if b[row, j] > a[j]:
+            total += b[row, j] - a[j]
     if a0 > b0:  # the no-op bin: (rate - b0) - (rate - a0)
         total += a0 - b0
-    if total <= 0.0:  # only rounding separated p and q
-        return choice
-    target = rng_uniform(aux) * total
+    if total <= 0.0:
+        return -1
+    target = r * total
     acc = 0.0
-    last = choice
+    last = -1
     for j in range(n_reactions):
-        if b[j] > a[j]:
-            acc += b[j] - a[j]
+        if b[row, j] > a[j]:
+            acc += b[row, j] - a[j]
             last = j
             if acc > target:
                 return j
     if a0 > b0:
         return n_reactions
     return last
+
+
+@njit(cache=True)
+def _record(m, x, y, live, weight, states, alt_states, weights):
+    """Write observation ``m``: primal state, alternatives (primal where none), weights."""
+    for s in range(x.shape[0]):
+        states[m, s] = x[s]
+    for p in range(weight.shape[0]):
+        weights[m, p] = weight[p]
+        for s in range(x.shape[0]):
+            alt_states[m, s, p] = y[p, s] if live[p] else x[s]
 
 
 @njit(cache=True)
@@ -191,9 +167,9 @@ def altpath_trajectory(
     ``states`` (T, S), ``alt_states`` (T, S, P) and ``weights`` (T, P) are written for
     every observation time. ``steps`` counts uniformisation steps (firings and no-ops).
     """
-    n_reactions = net[CHANGE_PTR].shape[0] - 1
-    n_species = x0.shape[0]
-    n_times = times.shape[0]
+    # Hot-loop note: calls that Numba/LLVM do not inline (and array views, whose
+    # reference counts are atomic) cost more than a whole step, so the loop indexes 2-D
+    # arrays by row and copies an alternative's state into ``z`` to evaluate propensities.
     change_ptr = net[CHANGE_PTR]
     change_species = net[CHANGE_SPECIES]
     change_delta = net[CHANGE_DELTA]
@@ -201,6 +177,9 @@ def altpath_trajectory(
     dep_index = net[DEPENDENCY_INDEX]
     rate_code = net[RATE_CODE]
     rate_slots = net[RATE_SLOTS]
+    n_reactions = change_ptr.shape[0] - 1
+    n_species = x0.shape[0]
+    n_times = times.shape[0]
     rng = rng_init(seed)
     aux = rng_init(np.uint64(seed) ^ _AUX_SALT)
 
@@ -212,6 +191,7 @@ def altpath_trajectory(
         a[j] = propensity(j, x, theta, net)
         _general_gradient_row(j, x, grad, buffer, theta, net)
 
+    z = np.empty(n_species, dtype=np.int64)
     y = np.empty((n_params, n_species), dtype=np.int64)
     b = np.zeros((n_params, n_reactions))
     b0 = np.zeros(n_params)
@@ -225,55 +205,63 @@ def altpath_trajectory(
     t = 0.0
     steps = 0
     while True:
-        a0 = _total(a)
+        # Common clock: the primal's margin * a0, raised to any live alternative's a0.
+        a0 = 0.0
+        for j in range(n_reactions):
+            a0 += a[j]
         rate = margin * a0 if a0 > 0.0 else _floor_clock(x, theta_floor, net, margin)
         for p in range(n_params):
             if live[p]:
-                b0[p] = _total(b[p])
-                if b0[p] > 0.0:
-                    rate_p = margin * b0[p]
-                else:
-                    rate_p = _floor_clock(y[p], theta_floor, net, margin)
-                if rate_p > rate:
-                    rate = rate_p
+                total = 0.0
+                for j in range(n_reactions):
+                    total += b[p, j]
+                b0[p] = total
+                if total > rate:
+                    rate = total
         if rate > 0.0:
             t_next = t - np.log(rng_uniform_open(rng)) / rate
         else:
             t_next = np.inf
         while m < n_times and times[m] < t_next:
-            for s in range(n_species):
-                states[m, s] = x[s]
-            for p in range(n_params):
-                weights[m, p] = weight[p]
-                for s in range(n_species):
-                    alt_states[m, s, p] = y[p, s] if live[p] else x[s]
+            _record(m, x, y, live, weight, states, alt_states, weights)
             m += 1
         if m == n_times:
             return steps, STATUS_OK
         if steps >= max_events:
             for mm in range(m, n_times):
-                for s in range(n_species):
-                    states[mm, s] = x[s]
-                for p in range(n_params):
-                    weights[mm, p] = weight[p]
-                    for s in range(n_species):
-                        alt_states[mm, s, p] = y[p, s] if live[p] else x[s]
+                _record(mm, x, y, live, weight, states, alt_states, weights)
             return steps, STATUS_MAX_EVENTS
 
-        # The primal's channel by inversion; n_reactions stands for the no-op.
+        # The primal's channel by inversion; n_reactions stands for the no-op. The
+        # running sum repeats a0's additions, so it exceeds target before the end.
         target = rng_uniform(rng) * rate
-        choice = n_reactions
         if target < a0:
             choice = 0
             acc = a[0]
             while acc <= target:
                 choice += 1
                 acc += a[choice]
+            size = a[choice]
+            within = (target - (acc - size)) / size
+        else:
+            choice = n_reactions
+            size = rate - a0
+            within = (target - a0) / size
+        # ``within``, the position of the uniform inside the chosen bin, is again uniform
+        # on [0, 1) and independent of the choice: it drives the alternatives' coupling.
+        within = min(max(within, 0.0), 0.9999999999999999)
 
-        # Coupled channels of the live alternatives (their pre-step states).
+        # Channels of the live alternatives, maximally coupled to the primal's: keep
+        # ``choice`` with probability min(1, q/p), otherwise draw from the residual.
         for p in range(n_params):
             if live[p]:
-                alt_choice[p] = _coupled_choice(choice, a, a0, b[p], b0[p], rate, aux)
+                q = b[p, choice] if choice < n_reactions else rate - b0[p]
+                alt_choice[p] = choice
+                if q < size and within * size >= q:
+                    r = (within * size - q) / (size - q)
+                    j = _residual_choice(a, a0, b, p, b0[p], min(r, 0.9999999999999999))
+                    if j >= 0:
+                        alt_choice[p] = j
 
         # Flips of the primal's choice, per parameter, from the pre-step state.
         for p in range(n_params):
@@ -286,61 +274,79 @@ def altpath_trajectory(
                         gain += g
                 if gain > 0.0:
                     flip_weight[p] = gain / (rate - a0)
-                    target_g = rng_uniform(aux) * gain
-                    acc_g = 0.0
-                    for q in range(par_ptr[p], par_ptr[p + 1]):
-                        g = grad[par_index[q], p]
-                        if g > 0.0:
-                            acc_g += g
-                            flip_choice[p] = par_index[q]
-                            if acc_g > target_g:
-                                break
+                    flip_choice[p] = par_index[par_ptr[p]]
+                    if par_ptr[p + 1] - par_ptr[p] > 1:
+                        target = rng_uniform(aux) * gain
+                        acc = 0.0
+                        for q in range(par_ptr[p], par_ptr[p + 1]):
+                            g = grad[par_index[q], p]
+                            if g > 0.0:
+                                acc += g
+                                flip_choice[p] = par_index[q]
+                                if acc > target:
+                                    break
             else:
                 g = grad[choice, p]
                 if g < 0.0:
                     flip_weight[p] = -g / a[choice]
                     flip_choice[p] = n_reactions
 
-        # Advance the primal and the live alternatives.
+        # Advance the primal.
         if choice < n_reactions:
-            _apply(choice, 1, x, change_ptr, change_species, change_delta)
+            for q in range(change_ptr[choice], change_ptr[choice + 1]):
+                x[change_species[q]] += change_delta[q]
             for q in range(dep_ptr[choice], dep_ptr[choice + 1]):
                 i = dep_index[q]
                 a[i] = propensity(i, x, theta, net)
-                # Mass action: the one non-zero entry is the combinatorial factor (inline;
-                # the general gradient call costs far more than a whole step).
+                # Mass action: the one non-zero entry is the combinatorial factor.
                 if rate_code[i] == MASS_ACTION:
                     k = rate_slots[i, 0]
                     if k < n_params:
-                        grad[i, k] = combinatorial(i, x, net)
+                        if theta[k] > 0.0:
+                            grad[i, k] = a[i] / theta[k]
+                        else:
+                            grad[i, k] = combinatorial(i, x, net)
                 else:
                     _general_gradient_row(i, x, grad, buffer, theta, net)
-        for p in range(n_params):
-            if live[p] and alt_choice[p] < n_reactions:
-                _apply(alt_choice[p], 1, y[p], change_ptr, change_species, change_delta)
-                _refresh(alt_choice[p], y[p], b[p], theta, net)
 
-        # Merge each flip into the carried alternative (reservoir of size one).
         for p in range(n_params):
+            # Advance the live alternative.
+            j = alt_choice[p]
+            if live[p] and j < n_reactions:
+                for q in range(change_ptr[j], change_ptr[j + 1]):
+                    y[p, change_species[q]] += change_delta[q]
+                for s in range(n_species):
+                    z[s] = y[p, s]
+                for q in range(dep_ptr[j], dep_ptr[j + 1]):
+                    i = dep_index[q]
+                    b[p, i] = propensity(i, z, theta, net)
+            # Merge the flip into the carried alternative (weighted reservoir of one).
             w = flip_weight[p]
             if w > 0.0:
                 total = weight[p] + w
                 if rng_uniform(aux) * total < w:
-                    # The alternative's post-step state: undo the primal's choice, do the flip's.
+                    # The flip's post-step state: undo the primal's choice, do the flip's.
                     for s in range(n_species):
-                        y[p, s] = x[s]
-                    for j in range(n_reactions):
-                        b[p, j] = a[j]
-                    if choice < n_reactions:
-                        _apply(choice, -1, y[p], change_ptr, change_species, change_delta)
-                        _refresh(choice, y[p], b[p], theta, net)
-                    if flip_choice[p] < n_reactions:
-                        _apply(flip_choice[p], 1, y[p], change_ptr, change_species, change_delta)
-                        _refresh(flip_choice[p], y[p], b[p], theta, net)
+                        z[s] = x[s]
+                    for i in range(n_reactions):
+                        b[p, i] = a[i]
+                    for sign, j in ((-1, choice), (1, flip_choice[p])):
+                        if j < n_reactions:
+                            for q in range(change_ptr[j], change_ptr[j + 1]):
+                                z[change_species[q]] += sign * change_delta[q]
+                            for q in range(dep_ptr[j], dep_ptr[j + 1]):
+                                i = dep_index[q]
+                                b[p, i] = propensity(i, z, theta, net)
+                    for s in range(n_species):
+                        y[p, s] = z[s]
                     live[p] = True
                 weight[p] = total
-            if live[p] and _same(x, y[p]):
-                live[p] = False
+            if live[p]:
+                for s in range(n_species):
+                    if y[p, s] != x[s]:
+                        break
+                else:
+                    live[p] = False
             if not live[p]:
                 weight[p] = 0.0  # a merged alternative contributes nothing from now on
         t = t_next

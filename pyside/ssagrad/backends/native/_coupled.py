@@ -23,8 +23,14 @@ import numpy as np
 from numba import njit, prange
 
 from ._direct import STATUS_MAX_EVENTS, STATUS_OK
-from ._propensity import CHANGE_DELTA, CHANGE_PTR, CHANGE_SPECIES, DEPENDENCY_INDEX, DEPENDENCY_PTR
-from ._propensity import propensity
+from ._propensity import (
+    CHANGE_DELTA,
+    CHANGE_PTR,
+    CHANGE_SPECIES,
+    DEPENDENCY_INDEX,
+    DEPENDENCY_PTR,
+    propensity,
+)
 from ._rng import rng_init, rng_uniform, rng_uniform_open
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
@@ -59,7 +65,7 @@ def _fire(j, x, net, a, theta):
 
 @njit(cache=True)
 def coupled_pair(net, theta_plus, theta_minus, x0, times, seed, max_events, out_plus, out_minus):
-    """Simulate one coupled pair into ``out_plus``/``out_minus`` (T x S); return (events, status)."""
+    """Simulate one pair into ``out_plus``/``out_minus`` (T x S); return (events, status)."""
     n_reactions = net[CHANGE_PTR].shape[0] - 1
     n_species = x0.shape[0]
     rng = rng_init(seed)

@@ -13,13 +13,20 @@ Tangent pass, forward mode, one tangent per parameter ``theta_p``:
 * relaxed choice ``y = softmax((log a + g) / lambda)``, ``dz_j = d a_j / (a_j lambda)``,
   ``dy = y * (dz - sum_k y_k dz_k)``; straight-through state tangent ``dx += nu^T dy``
   (the values stay exact integers);
-* waiting time ``d tau = -tau d a0 / a0``; the event-time tangent ``dt_k`` accumulates;
+* waiting time ``d tau = -tau d a0 / a0`` (``d a0`` includes the state tangents); the
+  event-time tangent ``dt_k`` accumulates;
 * observation at ``t_m``: the hard part is ``dx`` after the last event at or before
   ``t_m``; the event-time part smooths the step ``H(t_m - t_k)`` to a logistic
-  ``sigma((t_m - t_k) / eps)`` in the tangent pass only, adding
-  ``-nu_{j_k} sigma'((t_m - t_k) / eps) / eps * dt_k`` for every event within
-  ``WINDOW * eps`` of ``t_m`` (before or after it; the path is simulated on past the last
-  observation time for that). ``eps = 0`` drops the event-time term (hard lookup).
+  ``sigma((t_m - t_k) / eps_m)`` in the tangent pass only, adding
+  ``-nu_{j_k} sigma'((t_m - t_k) / eps_m) / eps_m * dt_k`` for every event within
+  ``WINDOW * eps_m`` of ``t_m`` (before or after it: the path is simulated on past the
+  last observation time for that). ``eps_m = min(time_smoothing, t_m / EDGE)``;
+  ``time_smoothing = 0`` drops the event-time term (hard lookup).
+
+Performance: a non-inlined helper call that takes arrays pays their reference counting
+(the ``net`` tuple alone holds eleven), which costs more than the arithmetic of an
+event. The per-event path is therefore written out in :func:`gumbel_trajectory` and only
+calls scalar helpers; Hill-law reactions take the slower general path.
 """
 
 import math
@@ -40,7 +47,6 @@ from ._propensity import (
     REACTANT_COEFF,
     REACTANT_PTR,
     REACTANT_SPECIES,
-    combinatorial,
     propensity_gradient,
     rate_factor,
 )
@@ -48,6 +54,21 @@ from ._rng import rng_exponential, rng_init
 
 #: Half-width of the event-time window in units of ``eps``: ``sigma'(12) < 7e-6``.
 WINDOW = 12.0
+#: The smoothing scale at observation ``t_m`` is at most ``t_m / EDGE``.
+EDGE = 4.0
+
+
+@njit(cache=True)
+def _binomial(count, r):
+    """``C(count, r)`` as a float (0 when ``count < r``)."""
+    if r == 1:
+        return float(count)
+    if count < r:
+        return 0.0
+    c = 1.0
+    for i in range(r):
+        c = c * (count - i) / (i + 1)
+    return c
 
 
 @njit(cache=True)
@@ -117,31 +138,20 @@ def propensity_state_gradient(j, x, theta, net, d_reactant):
     species = net[REACTANT_SPECIES]
     coeff = net[REACTANT_COEFF]
     f = rate_factor(j, x, theta, net)
+    comb = 1.0
     for q in range(ptr[j], ptr[j + 1]):
+        comb *= _binomial(x[species[q]], coeff[q])
         d = f * binomial_derivative(x[species[q]], coeff[q])
-        if d != 0.0:
-            for q2 in range(ptr[j], ptr[j + 1]):
-                if q2 != q:
-                    count = x[species[q2]]
-                    r = coeff[q2]
-                    if r == 1:
-                        d *= count
-                    elif count < r:
-                        d = 0.0
-                    else:
-                        c = 1.0
-                        for i in range(r):
-                            c = c * (count - i) / (i + 1)
-                        d *= c
+        for q2 in range(ptr[j], ptr[j + 1]):
+            if q2 != q:
+                d *= _binomial(x[species[q2]], coeff[q2])
         d_reactant[q] = d
-    if net[RATE_CODE][j] == 0:
-        return 0.0
-    return rate_factor_derivative(j, x, theta, net) * combinatorial(j, x, net)
+    return rate_factor_derivative(j, x, theta, net) * comb
 
 
 @njit(cache=True)
-def _refresh(j, x, theta, n_params, net, scratch, a, da_theta, d_reactant, d_hill):
-    """Recompute ``a[j]``, its parameter gradient and its state derivatives at ``x``."""
+def _refresh_general(j, x, theta, n_params, net, scratch, a, da_theta, d_reactant, d_hill):
+    """Recompute ``a[j]``, its parameter gradient and its state derivatives (any rate law)."""
     a[j] = propensity_gradient(j, x, theta, net, scratch)
     for p in range(n_params):
         da_theta[j, p] = scratch[p]
@@ -149,24 +159,17 @@ def _refresh(j, x, theta, n_params, net, scratch, a, da_theta, d_reactant, d_hil
 
 
 @njit(cache=True)
-def _total_tangent(net, n_params, da_theta, d_reactant, d_hill, dx, da):
-    """``da[j, p] = d a_j / d theta_p + sum_s d a_j / d x_s dx[s, p]`` for every reaction."""
-    ptr = net[REACTANT_PTR]
-    species = net[REACTANT_SPECIES]
-    hill_species = net[RATE_SPECIES]
-    for j in range(da.shape[0]):
-        for p in range(n_params):
-            da[j, p] = da_theta[j, p]
-        for q in range(ptr[j], ptr[j + 1]):
-            d = d_reactant[q]
-            if d != 0.0:
-                s = species[q]
-                for p in range(n_params):
-                    da[j, p] += d * dx[s, p]
-        s = hill_species[j]
-        if s >= 0 and d_hill[j] != 0.0:
-            for p in range(n_params):
-                da[j, p] += d_hill[j] * dx[s, p]
+def observation_smoothing(times, time_smoothing):
+    """Smoothing scale at each observation: ``min(time_smoothing, t_m / EDGE)``, 0 at ``t_m = 0``.
+
+    No events precede time 0, so the scale shrinks near it; ``X(0) = x0`` has no
+    event-time term at all.
+    """
+    eps = np.zeros(times.shape[0])
+    for m in range(times.shape[0]):
+        if times[m] > 0.0:
+            eps[m] = min(time_smoothing, times[m] / EDGE)
+    return eps
 
 
 @njit(cache=True)
@@ -175,8 +178,8 @@ def gumbel_trajectory(
 ):
     """One GS-ST trajectory: states (T x S) and tangents (T x S x P); return (events, status).
 
-    ``tangents`` is overwritten. ``inv_temp`` is ``1 / temperature``; ``eps`` the time
-    smoothing (0: hard lookup, no event-time term).
+    ``tangents`` is overwritten. ``inv_temp`` is ``1 / temperature``; ``eps`` (T,) the time
+    smoothing at each observation (0: hard lookup, no event-time term).
     """
     n_reactions = net[CHANGE_PTR].shape[0] - 1
     n_species = x0.shape[0]
@@ -185,28 +188,35 @@ def gumbel_trajectory(
     change_delta = net[CHANGE_DELTA]
     dep_ptr = net[DEPENDENCY_PTR]
     dep_index = net[DEPENDENCY_INDEX]
+    rate_code = net[RATE_CODE]
+    hill_species = net[RATE_SPECIES]
+    rate_slots = net[RATE_SLOTS]
+    reactant_ptr = net[REACTANT_PTR]
+    reactant_species = net[REACTANT_SPECIES]
+    reactant_coeff = net[REACTANT_COEFF]
     n_times = times.shape[0]
     rng = rng_init(seed)
 
     x = x0.copy()
     a = np.empty(n_reactions)
-    da_theta = np.zeros((n_reactions, n_params))
-    d_reactant = np.zeros(net[REACTANT_SPECIES].shape[0])
-    d_hill = np.zeros(n_reactions)
+    da_theta = np.zeros((n_reactions, n_params))  # d a_j / d theta_p at the current state
+    d_reactant = np.zeros(reactant_species.shape[0])  # d a_j / d x at each reactant entry
+    d_hill = np.zeros(n_reactions)  # d a_j / d x at the Hill species
     scratch = np.empty(theta.shape[0])
-    da = np.empty((n_reactions, n_params))
+    da = np.empty((n_reactions, n_params))  # total tangent of a_j
     dx = np.zeros((n_species, n_params))
     dt = np.zeros(n_params)
     y = np.empty(n_reactions)
     mean_dz = np.empty(n_params)
     for j in range(n_reactions):
-        _refresh(j, x, theta, n_params, net, scratch, a, da_theta, d_reactant, d_hill)
+        _refresh_general(j, x, theta, n_params, net, scratch, a, da_theta, d_reactant, d_hill)
     tangents[:, :, :] = 0.0
 
-    reach = WINDOW * eps
-    horizon = times[n_times - 1] + reach  # events up to here still touch an observation
+    reach = 0.0
+    for mm in range(n_times):
+        reach = max(reach, WINDOW * eps[mm])
+    t_last = times[n_times - 1]
     m = 0  # next observation to record
-    m_lo = 0  # first observation an event can still reach
     t = 0.0
     events = 0
     while True:
@@ -225,7 +235,8 @@ def gumbel_trajectory(
                 for p in range(n_params):
                     tangents[m, s, p] += dx[s, p]
             m += 1
-        if m == n_times and not t_next <= horizon:
+        # Done once every observation is recorded and the next event is out of their reach.
+        if m == n_times and not t_next - reach <= t_last:
             return events, STATUS_OK
         if events >= max_events:
             for mm in range(m, n_times):
@@ -235,8 +246,20 @@ def gumbel_trajectory(
                         tangents[mm, s, p] += dx[s, p]
             return events, STATUS_MAX_EVENTS
 
-        # Tangents of the propensities (through parameters and state) and of the time.
-        _total_tangent(net, n_params, da_theta, d_reactant, d_hill, dx, da)
+        # Total propensity tangents (parameters and state) and the waiting-time tangent.
+        for j in range(n_reactions):
+            for p in range(n_params):
+                da[j, p] = da_theta[j, p]
+            for q in range(reactant_ptr[j], reactant_ptr[j + 1]):
+                d = d_reactant[q]
+                if d != 0.0:
+                    s = reactant_species[q]
+                    for p in range(n_params):
+                        da[j, p] += d * dx[s, p]
+            s = hill_species[j]
+            if s >= 0 and d_hill[j] != 0.0:
+                for p in range(n_params):
+                    da[j, p] += d_hill[j] * dx[s, p]
         for p in range(n_params):
             da0 = 0.0
             for j in range(n_reactions):
@@ -248,7 +271,7 @@ def gumbel_trajectory(
         key_max = 0.0
         for j in range(n_reactions):
             if a[j] > 0.0:
-                key = a[j] / rng_exponential(rng)
+                key = a[j] / max(rng_exponential(rng), 1e-300)  # Exp(1) can return 0
                 y[j] = key
                 if key > key_max:
                     key_max = key
@@ -285,32 +308,50 @@ def gumbel_trajectory(
         t = t_next
         events += 1
 
-        # Smoothed event-time term at the observations within reach of t.
-        if eps > 0.0:
-            while m_lo < n_times and times[m_lo] < t - reach:
-                m_lo += 1
-            mm = m_lo
+        # Smoothed event-time term at the observations within reach of t: those before
+        # index m lie before t, the others at or after it.
+        if reach > 0.0:
+            mm = m
+            while mm > 0 and times[mm - 1] >= t - reach:
+                mm -= 1
             while mm < n_times and times[mm] <= t + reach:
-                half = 0.5 * (times[mm] - t) / eps
-                c = math.cosh(half)
-                weight = 1.0 / (4.0 * eps * c * c)  # sigma'(u) / eps
-                for q in range(change_ptr[chosen], change_ptr[chosen + 1]):
-                    s = change_species[q]
-                    delta = change_delta[q]
-                    for p in range(n_params):
-                        tangents[mm, s, p] -= delta * weight * dt[p]
+                lag = times[mm] - t
+                e = eps[mm]
+                if abs(lag) <= WINDOW * e:
+                    c = math.cosh(0.5 * lag / e)
+                    weight = 1.0 / (4.0 * e * c * c)  # sigma'(lag / e) / e
+                    for q in range(change_ptr[chosen], change_ptr[chosen + 1]):
+                        s = change_species[q]
+                        delta = change_delta[q]
+                        for p in range(n_params):
+                            tangents[mm, s, p] -= delta * weight * dt[p]
                 mm += 1
 
+        # Propensities, parameter and state derivatives of the affected reactions.
         for q in range(dep_ptr[chosen], dep_ptr[chosen + 1]):
-            _refresh(
-                dep_index[q], x, theta, n_params, net, scratch, a, da_theta, d_reactant, d_hill
-            )
+            i = dep_index[q]
+            if rate_code[i] != 0:
+                _refresh_general(
+                    i, x, theta, n_params, net, scratch, a, da_theta, d_reactant, d_hill
+                )
+                continue
+            k = theta[rate_slots[i, 0]]
+            comb = 1.0
+            for r in range(reactant_ptr[i], reactant_ptr[i + 1]):
+                comb *= _binomial(x[reactant_species[r]], reactant_coeff[r])
+                d = k * binomial_derivative(x[reactant_species[r]], reactant_coeff[r])
+                for r2 in range(reactant_ptr[i], reactant_ptr[i + 1]):
+                    if r2 != r:
+                        d *= _binomial(x[reactant_species[r2]], reactant_coeff[r2])
+                d_reactant[r] = d
+            a[i] = k * comb
+            if rate_slots[i, 0] < n_params:  # the only non-zero of the row
+                da_theta[i, rate_slots[i, 0]] = comb
 
 
 @njit(cache=True, parallel=True)
 def gumbel_ensemble(
     net,
-    stoich,
     theta,
     n_params,
     x0,
@@ -325,13 +366,14 @@ def gumbel_ensemble(
 ):
     """``len(seeds)`` GS-ST trajectories in parallel into ``states`` and ``tangents``.
 
-    ``stoich`` (R, S) is part of the backend contract; the kernel applies the state
-    changes through the sparse change arrays of ``net`` instead.
+    Each trajectory owns the random stream of its seed, so results do not depend on the
+    number of threads.
     """
     inv_temp = 1.0 / temperature
+    eps = observation_smoothing(times, time_smoothing)
     for i in prange(seeds.shape[0]):
         _, s = gumbel_trajectory(
-            net, theta, n_params, x0, times, seeds[i], max_events, inv_temp, time_smoothing,
-            states[i], tangents[i],
+            net, theta, n_params, x0, times, seeds[i], max_events, inv_temp, eps, states[i],
+            tangents[i],
         )
         status[i] = s

@@ -152,17 +152,20 @@ def propensity_gradient(j, x, theta, net, out):
     n = theta[slots[j, 2]]
     level = float(x[net[RATE_SPECIES][j]])
     kn = big_k**n
-    if level <= 0.0:
+    if level <= 0.0 and n != 0.0:
         # x^n = 0 (n > 0): hill = 0 with zero derivatives; hillr = v.
         if code == 2 and kn > 0.0:
             out[slots[j, 0]] += comb
             return v * comb
         return 0.0
-    xn = level**n
+    xn = level**n  # 0**0 = 1, as in rate_factor
     denom = kn + xn
     if denom <= 0.0:
         return 0.0
-    log_ratio = math.log(level) - (math.log(big_k) if big_k > 0.0 else -math.inf)
+    # d/dn at x = 0 (n = 0) is taken as 0: x^n is not differentiable in n there.
+    log_ratio = 0.0
+    if level > 0.0:
+        log_ratio = math.log(level) - (math.log(big_k) if big_k > 0.0 else -math.inf)
     cross = xn * kn / (denom * denom)
     if code == 1:
         out[slots[j, 0]] += comb * xn / denom

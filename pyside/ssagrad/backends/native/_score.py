@@ -16,7 +16,9 @@ Bookkeeping: a reaction's propensity gradient is non-zero only at its rate-law s
 slot. Each reaction carries its own running integral ``int g_j ds``, brought up to date
 only when its propensity changes (it is in the dependency list of the fired reaction).
 An event therefore costs ``O(dependents)`` like the plain direct method; only the
-observation times sum over all reactions.
+observation times sum over all reactions. Mass-action propensities and gradients
+(``a = k C``, ``da/dk = C``) are written out in the event loop; Hill laws use
+:func:`~ssagrad.backends.native._propensity.propensity_gradient`.
 """
 
 import numpy as np
@@ -29,7 +31,9 @@ from ._propensity import (
     CHANGE_SPECIES,
     DEPENDENCY_INDEX,
     DEPENDENCY_PTR,
+    RATE_CODE,
     RATE_SLOTS,
+    combinatorial,
     propensity,
     propensity_gradient,
 )
@@ -61,8 +65,8 @@ def _gradient_slots(net, n_params):
 
 
 @njit(cache=True)
-def _refresh(j, x, theta, net, gslot, scratch, a, grad):
-    """Recompute propensity ``a[j]`` and its slot gradients ``grad[j, :]`` at ``x``."""
+def _hill_refresh(j, x, theta, net, gslot, scratch, a, grad):
+    """Recompute a Hill reaction's propensity ``a[j]`` and slot gradients ``grad[j, :]``."""
     a[j] = propensity(j, x, theta, net)
     propensity_gradient(j, x, theta, net, scratch)
     for k in range(3):
@@ -84,35 +88,53 @@ def _observe(t_obs, event_score, gslot, grad, integral, t_last, out):
 
 
 @njit(cache=True)
-def score_trajectory(net, theta, n_params, x0, times, seed, max_events, states, scores):
+def score_trajectory(net, theta, gslot, x0, times, seed, max_events, states, scores):
     """One trajectory into ``states`` (T x S) and ``scores`` (T x P); return (events, status).
 
-    ``scores[m, p]`` is ``d log p(path on [0, times[m]]) / d theta[p]`` for the first
-    ``n_params`` entries of ``theta``. Times not reached before ``max_events`` get the
-    last state and NaN scores.
+    ``gslot`` is :func:`_gradient_slots` for the ``P`` parameters. ``scores[m, p]`` is
+    ``d log p(path on [0, times[m]]) / d theta[p]``. Times not reached before
+    ``max_events`` get the last state and NaN scores.
     """
     n_reactions = net[CHANGE_PTR].shape[0] - 1
+    n_params = scores.shape[1]
     change_ptr = net[CHANGE_PTR]
     change_species = net[CHANGE_SPECIES]
     change_delta = net[CHANGE_DELTA]
     dep_ptr = net[DEPENDENCY_PTR]
     dep_index = net[DEPENDENCY_INDEX]
-    gslot = _gradient_slots(net, n_params)
+    rate_code = net[RATE_CODE]
+    rate_slots = net[RATE_SLOTS]
     scratch = np.empty(theta.shape[0])
     rng = rng_init(seed)
     x = x0.copy()
-    a = np.empty(n_reactions)
+    a = np.zeros(n_reactions)
     grad = np.zeros((n_reactions, 3))
     integral = np.zeros((n_reactions, 3))
     t_last = np.zeros(n_reactions)
     event_score = np.zeros(n_params)
-    for j in range(n_reactions):
-        _refresh(j, x, theta, net, gslot, scratch, a, grad)
+    # Reactions to refresh before the next draw: all of them at the start, then the
+    # dependents of the reaction that fired.
+    stale = np.arange(n_reactions)
+    lo, hi = 0, n_reactions
     n_times = times.shape[0]
     m = 0
     t = 0.0
     events = 0
     while True:
+        for q in range(lo, hi):
+            i = stale[q]
+            dt = t - t_last[i]
+            for k in range(3):
+                integral[i, k] += grad[i, k] * dt
+            t_last[i] = t
+            if rate_code[i] == 0:
+                # Mass action written out (same arithmetic as ``propensity``): a call
+                # that is not inlined and takes the ``net`` tuple costs ~0.5 us here.
+                comb = combinatorial(i, x, net)
+                a[i] = theta[rate_slots[i, 0]] * comb
+                grad[i, 0] = comb if gslot[i, 0] >= 0 else 0.0
+            else:
+                _hill_refresh(i, x, theta, net, gslot, scratch, a, grad)
         a0 = 0.0
         for j in range(n_reactions):
             a0 += a[j]
@@ -149,13 +171,8 @@ def score_trajectory(net, theta, n_params, x0, times, seed, max_events, states, 
                 event_score[p] += grad[j, k] / a[j]
         for p in range(change_ptr[j], change_ptr[j + 1]):
             x[change_species[p]] += change_delta[p]
-        for p in range(dep_ptr[j], dep_ptr[j + 1]):
-            i = dep_index[p]
-            dt = t_next - t_last[i]
-            for k in range(3):
-                integral[i, k] += grad[i, k] * dt
-            t_last[i] = t_next
-            _refresh(i, x, theta, net, gslot, scratch, a, grad)
+        stale = dep_index
+        lo, hi = dep_ptr[j], dep_ptr[j + 1]
         t = t_next
         events += 1
 
@@ -167,8 +184,9 @@ def score_ensemble(net, theta, n_params, x0, times, seeds, max_events, states, s
     Each trajectory owns the random stream of its seed, so results do not depend on the
     number of threads.
     """
+    gslot = _gradient_slots(net, n_params)
     for i in prange(seeds.shape[0]):
         _, s = score_trajectory(
-            net, theta, n_params, x0, times, seeds[i], max_events, states[i], scores[i]
+            net, theta, gslot, x0, times, seeds[i], max_events, states[i], scores[i]
         )
         status[i] = s

@@ -10,7 +10,7 @@ import numpy as np
 from ..inputs import initial_state, observation_times, parameter_vector
 from ..models import Model
 from ..network import Network, NetworkArrays
-from ..simulate import resolve_model
+from ..simulate import default_times, resolve_model
 
 
 @dataclass(frozen=True)
@@ -41,9 +41,8 @@ class Problem:
         times: Sequence[float] | np.ndarray | None,
     ) -> Problem:
         """Validate user input into a problem."""
+        times = default_times(net, times)
         net, params, x0 = resolve_model(net, params, x0)
-        if times is None:
-            raise ValueError("times is required: the observation times")
         return cls(
             net,
             net.arrays(),

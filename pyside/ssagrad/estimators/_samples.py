@@ -78,6 +78,9 @@ class GradientSamples(ABC):
 
     problem: Problem
     states: np.ndarray
+    #: True for estimators that re-simulate perturbed ensembles and so differentiate any
+    #: function of the ensemble through :meth:`loss_gradient`.
+    black_box: bool = False
 
     @abstractmethod
     def expectation(self, phi: FeatureMap = identity) -> Expectation:
