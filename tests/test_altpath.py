@@ -24,8 +24,7 @@ def _within(estimate, se, reference, k=4.0):
 
 
 def _audit(model, times, n, seed, params=None):
-    g = ssagrad.gradient(model, params=params, times=times, estimator="altpath", n=n,
-                         seed=seed)
+    g = ssagrad.gradient(model, params=params, times=times, estimator="altpath", n=n, seed=seed)
     ref = exact(model, params=params, times=times)
     ok, worst = _within(g.dmean.values, g.dmean_se.values, ref.dmean.values)
     assert ok, f"max |z| = {worst:.2f}"
@@ -39,6 +38,7 @@ def _audit(model, times, n, seed, params=None):
 
 # --- the sign convention on a two-outcome toy ---------------------------------------------
 
+
 def test_two_outcome_sign():
     """``A -> B`` (k1) or ``A -> C`` (k2) from one A: which product is a flip of the choice.
 
@@ -50,8 +50,13 @@ def test_two_outcome_sign():
     problem = Problem.build(net, {"k1": k1, "k2": k2}, {"A": 1}, times)
     n = 20000
     states, alt, weights, status = NativeBackend().altpath(
-        problem.arrays, problem.theta, problem.x0, problem.times, trajectory_seeds(11, n),
-        10**6, 1.5,
+        problem.arrays,
+        problem.theta,
+        problem.x0,
+        problem.times,
+        trajectory_seeds(11, n),
+        10**6,
+        1.5,
     )
     assert (status == 0).all()
     assert (weights >= 0).all()  # star flips carry non-negative weights
@@ -67,8 +72,12 @@ def test_two_outcome_sign():
     d_c_dk2 = k1 / s**2 * (1 - decay) + k2 / s * times * decay
     d_a = -times * decay  # dE[A]/dk for either k
     exact_grad = np.stack(
-        [np.stack([d_a, d_a], -1), np.stack([d_b_dk1, d_b_dk2], -1),
-         np.stack([d_c_dk1, d_c_dk2], -1)], axis=1,
+        [
+            np.stack([d_a, d_a], -1),
+            np.stack([d_b_dk1, d_b_dk2], -1),
+            np.stack([d_c_dk1, d_c_dk2], -1),
+        ],
+        axis=1,
     )  # (T, S, P)
     ok, worst = _within(est, se, exact_grad)
     assert ok, f"max |z| = {worst:.2f}"
@@ -84,6 +93,7 @@ def test_two_outcome_sign():
 
 # --- audits against the exact master equation ---------------------------------------------
 
+
 def test_audit_telegraph_transient():
     _audit(models.telegraph(), [0.5, 2.0], n=16000, seed=1)
 
@@ -98,8 +108,13 @@ def test_audit_bimolecular_association():
 
 
 def test_audit_bimolecular_high_affinity():
-    _audit(models.bimolecular_association(), [0.1, 1.0, 5.0], n=16000, seed=4,
-           params={"kon": 1.0, "koff": 0.05})
+    _audit(
+        models.bimolecular_association(),
+        [0.1, 1.0, 5.0],
+        n=16000,
+        seed=4,
+        params={"kon": 1.0, "koff": 0.05},
+    )
 
 
 def test_audit_dimerization():
@@ -120,6 +135,7 @@ def test_hill_laws_zero_rates_and_literals():
 
 
 # --- any feature map, including discontinuous ones ----------------------------------------
+
 
 def test_indicator_feature():
     """``P(X <= 3)`` is a step function of the state: pathwise derivatives are 0 a.e.,
@@ -144,9 +160,9 @@ def test_indicator_feature():
 
 # --- output, reproducibility, options -----------------------------------------------------
 
+
 def test_dataset_variables():
-    g = ssagrad.gradient(models.birth_death(), times=[0.5, 1.0], estimator="altpath", n=50,
-                         seed=9)
+    g = ssagrad.gradient(models.birth_death(), times=[0.5, 1.0], estimator="altpath", n=50, seed=9)
     assert g.x_alt.dims == ("sample", "time", "species", "parameter")
     assert g.alt_weight.dims == ("sample", "time", "parameter")
     assert g.x_alt.shape == (50, 2, 1, 2)
@@ -170,8 +186,9 @@ def test_reproducible_across_thread_counts():
 @pytest.mark.parametrize("margin", [1.0, 0.5, -2.0, float("nan"), float("inf"), True, "2"])
 def test_rate_margin_must_exceed_one(margin):
     with pytest.raises(ValueError, match="rate_margin must be a finite number > 1"):
-        ssagrad.gradient(models.birth_death(), times=[1.0], estimator="altpath", n=10,
-                         seed=1, rate_margin=margin)
+        ssagrad.gradient(
+            models.birth_death(), times=[1.0], estimator="altpath", n=10, seed=1, rate_margin=margin
+        )
 
 
 def test_rate_margin_option_is_used():
@@ -183,8 +200,10 @@ def test_rate_margin_option_is_used():
 
 def test_max_events():
     with pytest.raises(ValueError, match="max_events"):
-        ssagrad.gradient(models.birth_death(), times=[1.0], estimator="altpath", n=10,
-                         seed=1, max_events=0)
+        ssagrad.gradient(
+            models.birth_death(), times=[1.0], estimator="altpath", n=10, seed=1, max_events=0
+        )
     with pytest.raises(RuntimeError, match="hit max_events=5"):
-        ssagrad.gradient(models.birth_death(), times=[5.0], estimator="altpath", n=10,
-                         seed=1, max_events=5)
+        ssagrad.gradient(
+            models.birth_death(), times=[5.0], estimator="altpath", n=10, seed=1, max_events=5
+        )

@@ -21,9 +21,17 @@ def small(monkeypatch):
 def test_report_writes_tables_and_plots(small, tmp_path):
     text = estimators.report(scale=0.01, out=tmp_path, peers=False, repeats=1)
 
-    for name in ("estimators.md", "accuracy.csv", "gumbel_temperature.csv",
-                 "horizon_variance.csv", "cost.csv", "accuracy.png",
-                 "gumbel_temperature.png", "horizon_variance.png", "cost.png"):
+    for name in (
+        "estimators.md",
+        "accuracy.csv",
+        "gumbel_temperature.csv",
+        "horizon_variance.csv",
+        "cost.csv",
+        "accuracy.png",
+        "gumbel_temperature.png",
+        "horizon_variance.png",
+        "cost.png",
+    ):
         assert (tmp_path / name).stat().st_size > 0, name
     assert (tmp_path / "estimators.md").read_text() == text
     for section in ("## 1.", "## 2.", "## 3.", "## 4."):
@@ -71,8 +79,9 @@ def test_stochastix_peer_small():
     dimer = ssagrad.models.dimerization().network
     assert stochastix_peer.rate_factors(dimer).tolist() == [1.0, 1.0, 1.0, 1.0]
     m = ssagrad.models.telegraph()
-    (r,) = stochastix_peer.gs_st_gradient(m.network, m.params, m.x0, "M", 2.0, 64, 64,
-                                          repeats=1, modes=("forward",))
+    (r,) = stochastix_peer.gs_st_gradient(
+        m.network, m.params, m.x0, "M", 2.0, 64, 64, repeats=1, modes=("forward",)
+    )
     assert r.parameters == m.network.parameters
     assert r.grad.shape == r.se.shape == (4,)
     assert np.all(np.isfinite(r.grad)) and r.overflow == 0.0

@@ -23,7 +23,9 @@ CASES = {
     "telegraph": ("telegraph", None, [1.0, 10.0]),
     "bimolecular": ("bimolecular_association", None, [0.5, 5.0]),
     "bimolecular_high_affinity": (
-        "bimolecular_association", {"kon": 1.0, "koff": 0.05}, [0.1, 2.0]
+        "bimolecular_association",
+        {"kon": 1.0, "koff": 0.05},
+        [0.1, 2.0],
     ),
     "dimerization": ("dimerization", None, [2.0, 10.0]),
 }
@@ -46,7 +48,12 @@ def reference():
 def _audit(estimator, case, reference, **options):
     name, params, times = CASES[case]
     g = ssagrad.gradient(
-        ssagrad.models.get(name), params, times=times, estimator=estimator, n=N, seed=11,
+        ssagrad.models.get(name),
+        params,
+        times=times,
+        estimator=estimator,
+        n=N,
+        seed=11,
         **options,
     )
     ref = reference(case)
@@ -97,8 +104,15 @@ def test_large_step_is_the_exact_central_difference():
         assert abs(target - derivative) > 0.05  # the bias at this step is resolvable
         for estimator in ("fd", "cfd"):
             g = ssagrad.gradient(
-                model, params, {"A": 5}, [t], estimator=estimator, n=20000, seed=2,
-                h=step, relative=relative,
+                model,
+                params,
+                {"A": 5},
+                [t],
+                estimator=estimator,
+                n=20000,
+                seed=2,
+                h=step,
+                relative=relative,
             )
             est = g.dmean.sel(species="A", parameter="g").item()
             se = g.dmean_se.sel(species="A", parameter="g").item()
@@ -113,15 +127,22 @@ def test_zero_parameter_takes_a_forward_step():
     target = 1 - math.exp(-t)
     for estimator in ("fd", "cfd"):
         g = ssagrad.gradient(
-            model, {"k": 0.0, "g": 1.0}, {"A": 5}, [t], estimator=estimator, n=4000,
-            seed=5, h=0.5,
+            model,
+            {"k": 0.0, "g": 1.0},
+            {"A": 5},
+            [t],
+            estimator=estimator,
+            n=4000,
+            seed=5,
+            h=0.5,
         )
         est = g.dmean.sel(species="A", parameter="k").item()
         se = g.dmean_se.sel(species="A", parameter="k").item()
         assert se > 0
         assert abs(est - target) <= 4 * se, (estimator, est, target, se)
-    samples = estimate(model, {"k": 0.0, "g": 1.0}, {"A": 5}, [t], estimator="fd", n=10,
-                       seed=5, h=0.5)
+    samples = estimate(
+        model, {"k": 0.0, "g": 1.0}, {"A": 5}, [t], estimator="fd", n=10, seed=5, h=0.5
+    )
     np.testing.assert_allclose(samples.widths, [0.5, 1.0])  # k: forward step h; g: 2 h g
 
 
@@ -168,8 +189,9 @@ def test_other_feature_maps_against_exact(reference):
 
     value, dvalue = expectation(ref, phi)
     for estimator in ("fd", "cfd"):
-        samples = estimate(ssagrad.models.get(name), params, times=times, estimator=estimator,
-                           n=N, seed=6)
+        samples = estimate(
+            ssagrad.models.get(name), params, times=times, estimator=estimator, n=N, seed=6
+        )
         r = samples.expectation(phi)
         assert r.contributions.shape == (N, 2, 2, 4)
         assert np.all(np.abs(r.grad - dvalue) <= 4 * r.se + 1e-9), estimator
@@ -188,8 +210,9 @@ def test_black_box_loss_against_exact(estimator, reference):
 
     mean = ref["mean"].values[:, 2]
     exact_grad = 2 * ((mean - target)[:, None] * ref["dmean"].values[:, 2, :]).sum(axis=0)
-    r = value_and_grad(ssagrad.models.get(name), params, times=times, loss=loss,
-                       estimator=estimator, n=N, seed=9)
+    r = value_and_grad(
+        ssagrad.models.get(name), params, times=times, loss=loss, estimator=estimator, n=N, seed=9
+    )
     assert r.parameters == ("kon", "koff", "ktx", "kdeg")
     assert r.se is not None and (r.se > 0).all()
     assert np.all(np.abs(r.grad - exact_grad) <= 4 * r.se + 1e-9), (r.grad, exact_grad, r.se)
@@ -213,8 +236,9 @@ def test_hill_kinetics_with_cfd():
 def test_reproducible_across_thread_counts(estimator):
     model = ssagrad.models.dimerization()
     runs = [
-        ssagrad.gradient(model, times=[1.0, 5.0], estimator=estimator, n=300, seed=21,
-                         threads=threads)
+        ssagrad.gradient(
+            model, times=[1.0, 5.0], estimator=estimator, n=300, seed=21, threads=threads
+        )
         for threads in (1, 2, 1)
     ]
     for other in runs[1:]:
@@ -227,8 +251,9 @@ def test_reproducible_across_thread_counts(estimator):
 def test_cfd_directions_use_distinct_streams():
     """Pairs of different parameters are not driven by the same random numbers."""
     net = ssagrad.parse("k1, 0 --> A\nk2, 0 --> A\nk3, A --> 0")  # k1, k2: the same role
-    samples = estimate(net, {"k1": 5.0, "k2": 5.0, "k3": 1.0}, times=[3.0], estimator="cfd",
-                       n=200, seed=1)
+    samples = estimate(
+        net, {"k1": 5.0, "k2": 5.0, "k3": 1.0}, times=[3.0], estimator="cfd", n=200, seed=1
+    )
     assert not np.array_equal(samples.x_plus[..., 0], samples.x_plus[..., 1])
 
 
@@ -249,18 +274,32 @@ def test_cfd_directions_use_distinct_streams():
 )
 def test_option_errors(estimator, options, message):
     with pytest.raises(ValueError, match=message):
-        ssagrad.gradient(ssagrad.models.birth_death(), times=[1.0], estimator=estimator, n=10,
-                         seed=1, **options)
+        ssagrad.gradient(
+            ssagrad.models.birth_death(), times=[1.0], estimator=estimator, n=10, seed=1, **options
+        )
 
 
 def test_absolute_step_may_exceed_one():
-    g = ssagrad.gradient(ssagrad.models.birth_death(), times=[1.0], estimator="fd", n=100,
-                         seed=1, h=2.0, relative=False)
+    g = ssagrad.gradient(
+        ssagrad.models.birth_death(),
+        times=[1.0],
+        estimator="fd",
+        n=100,
+        seed=1,
+        h=2.0,
+        relative=False,
+    )
     assert np.isfinite(g.dmean.values).all()
 
 
 @pytest.mark.parametrize("estimator", ["fd", "cfd"])
 def test_max_events_raises(estimator):
     with pytest.raises(RuntimeError, match="max_events=5"):
-        ssagrad.gradient(ssagrad.models.birth_death(), times=[5.0], estimator=estimator, n=20,
-                         seed=1, max_events=5)
+        ssagrad.gradient(
+            ssagrad.models.birth_death(),
+            times=[5.0],
+            estimator=estimator,
+            n=20,
+            seed=1,
+            max_events=5,
+        )

@@ -23,15 +23,25 @@ SEED = 2024
 # name: (model, params, times, documented bias bound B per time). The test allows
 # relative error <= B + 3 relative standard errors (the noise of a 20 000-path run).
 BIAS_CASES = {
-    "telegraph": (models.telegraph(), None, [0.5, 1.0, 2.0, 5.0, 10.0],
-                  [0.1, 0.1, 0.2, 1.2, 3.0]),
-    "bimolecular": (models.bimolecular_association(), None, [0.1, 0.5, 1.0, 2.0, 5.0],
-                    [0.1, 0.1, 0.1, 0.1, 0.1]),
-    "bimolecular_high_affinity": (models.bimolecular_association(),
-                                  {"kon": 1.0, "koff": 0.05}, [0.1, 0.5, 1.0, 2.0, 5.0],
-                                  [0.5, 0.6, 0.25, 0.25, 0.25]),
-    "dimerization": (models.dimerization(), None, [1.0, 2.0, 5.0, 10.0, 20.0],
-                     [0.3, 0.2, 0.15, 0.15, 0.15]),
+    "telegraph": (models.telegraph(), None, [0.5, 1.0, 2.0, 5.0, 10.0], [0.1, 0.1, 0.2, 1.2, 3.0]),
+    "bimolecular": (
+        models.bimolecular_association(),
+        None,
+        [0.1, 0.5, 1.0, 2.0, 5.0],
+        [0.1, 0.1, 0.1, 0.1, 0.1],
+    ),
+    "bimolecular_high_affinity": (
+        models.bimolecular_association(),
+        {"kon": 1.0, "koff": 0.05},
+        [0.1, 0.5, 1.0, 2.0, 5.0],
+        [0.5, 0.6, 0.25, 0.25, 0.25],
+    ),
+    "dimerization": (
+        models.dimerization(),
+        None,
+        [1.0, 2.0, 5.0, 10.0, 20.0],
+        [0.3, 0.2, 0.15, 0.15, 0.15],
+    ),
 }
 
 
@@ -101,8 +111,16 @@ def test_single_reaction_is_unbiased_up_to_smoothing():
     times = np.array([0.25, 0.5, 1.0, 2.0])
     truth = -30.0 * times * np.exp(-times)
     for smoothing, rel_tol in ((0.01, 0.005), (None, 0.03)):
-        g = ssagrad.gradient(net, {"g": 1.0}, {"A": 30}, times, estimator="gumbel", n=N,
-                             seed=5, time_smoothing=smoothing)
+        g = ssagrad.gradient(
+            net,
+            {"g": 1.0},
+            {"A": 30},
+            times,
+            estimator="gumbel",
+            n=N,
+            seed=5,
+            time_smoothing=smoothing,
+        )
         est = g.dmean.values[:, 0, 0]
         se = g.dmean_se.values[:, 0, 0]
         assert np.all(np.abs(est - truth) <= 4 * se + rel_tol * np.abs(truth)), (est, truth)
@@ -153,8 +171,9 @@ def _reference_path(net, params, x0, times, seed, temperature, smoothing):
             up, down = theta.copy(), theta.copy()
             up[p] += h
             down[p] -= h
-            da[:, p] = (_extended_propensities(arrays, up, xf)
-                        - _extended_propensities(arrays, down, xf)) / (2 * h)
+            da[:, p] = (
+                _extended_propensities(arrays, up, xf) - _extended_propensities(arrays, down, xf)
+            ) / (2 * h)
         for s in range(n_s):  # forward differences in x: right derivatives at the kinks
             step = np.zeros(n_s)
             step[s] = 1e-7
@@ -168,8 +187,7 @@ def _reference_path(net, params, x0, times, seed, temperature, smoothing):
         if m == len(times) and not t_next - reach <= times[-1]:
             break
         dt = dt - tau * da.sum(axis=0) / a0
-        keys = np.array([a[j] / rng_exponential(rng) if a[j] > 0 else 0.0
-                         for j in range(len(a))])
+        keys = np.array([a[j] / rng_exponential(rng) if a[j] > 0 else 0.0 for j in range(len(a))])
         live = a > 0
         y = np.where(live, (keys / keys.max()) ** (1.0 / temperature), 0.0)
         y /= y.sum()
@@ -191,8 +209,12 @@ def _reference_path(net, params, x0, times, seed, temperature, smoothing):
 REFERENCE_CASES = {
     "telegraph": (models.telegraph().network, [0.5, 1.0, 10.0, 1.0], [1, 0, 0], [0.3, 1.0]),
     "dimerization": (models.dimerization().network, [10.0, 0.1, 0.5, 0.5], [3, 0], [0.2, 0.5]),
-    "hill": (ssagrad.parse("hillr(P, v, K, n), 0 --> P\nhill(P, w, K, 1.0), P --> 0"),
-             [10.0, 5.0, 2.0, 2.0], [0], [0.3, 1.0]),
+    "hill": (
+        ssagrad.parse("hillr(P, v, K, n), 0 --> P\nhill(P, w, K, 1.0), P --> 0"),
+        [10.0, 5.0, 2.0, 2.0],
+        [0],
+        [0.3, 1.0],
+    ),
 }
 
 
@@ -203,8 +225,14 @@ def test_kernel_matches_python_reference(case, temperature):
     arrays = net.arrays()
     seeds = np.array([11, 12, 13], dtype=np.uint64)
     states, tangents, status = NativeBackend().gumbel(
-        arrays, arrays.theta(np.asarray(params, dtype=float)), np.array(x0, dtype=np.int64),
-        np.array(times), seeds, 10_000, temperature, 0.05,
+        arrays,
+        arrays.theta(np.asarray(params, dtype=float)),
+        np.array(x0, dtype=np.int64),
+        np.array(times),
+        seeds,
+        10_000,
+        temperature,
+        0.05,
     )
     assert np.all(status == 0)
     for i, seed in enumerate(seeds):
@@ -225,8 +253,7 @@ def test_binomial_derivative():
 
 def test_expectation_feature_maps():
     """Directional derivatives of phi along the tangents, for any feature map."""
-    samples = estimate(models.telegraph(), times=[1.0, 2.0], estimator="gumbel", n=500,
-                       seed=1)
+    samples = estimate(models.telegraph(), times=[1.0, 2.0], estimator="gumbel", n=500, seed=1)
     x, v = samples.states.astype(float), samples.tangents
     identity = samples.expectation()
     assert np.allclose(identity.grad, v.mean(axis=0), rtol=1e-8, atol=1e-10)
@@ -260,21 +287,30 @@ def test_indicator_gradient_has_the_right_sign():
 @pytest.mark.parametrize("bad", [0, -1.0, float("nan"), float("inf"), "1"])
 def test_temperature_must_be_positive(bad):
     with pytest.raises(ValueError, match="temperature must be > 0"):
-        ssagrad.gradient(models.birth_death(), times=[1.0], estimator="gumbel", n=10,
-                         seed=1, temperature=bad)
+        ssagrad.gradient(
+            models.birth_death(), times=[1.0], estimator="gumbel", n=10, seed=1, temperature=bad
+        )
 
 
 @pytest.mark.parametrize("bad", [-0.1, float("nan"), "auto"])
 def test_time_smoothing_is_checked(bad):
     with pytest.raises(ValueError, match="time_smoothing must be None or a finite number"):
-        ssagrad.gradient(models.birth_death(), times=[1.0], estimator="gumbel", n=10,
-                         seed=1, time_smoothing=bad)
+        ssagrad.gradient(
+            models.birth_death(), times=[1.0], estimator="gumbel", n=10, seed=1, time_smoothing=bad
+        )
 
 
 def test_max_events_raises():
     with pytest.raises(RuntimeError, match="hit max_events=5"):
-        ssagrad.gradient(models.birth_death(), times=[5.0], estimator="gumbel", n=10, seed=1,
-                         time_smoothing=0.1, max_events=5)
+        ssagrad.gradient(
+            models.birth_death(),
+            times=[5.0],
+            estimator="gumbel",
+            n=10,
+            seed=1,
+            time_smoothing=0.1,
+            max_events=5,
+        )
 
 
 def test_reproducible_across_threads():
@@ -289,7 +325,6 @@ def test_reproducible_across_threads():
 
 
 def test_time_zero_has_no_tangent():
-    g = ssagrad.gradient(models.telegraph(), times=[0.0, 1.0], estimator="gumbel", n=200,
-                         seed=2)
+    g = ssagrad.gradient(models.telegraph(), times=[0.0, 1.0], estimator="gumbel", n=200, seed=2)
     assert np.all(g.tangent.isel(time=0).values == 0.0)
     assert np.all(g.x.isel(time=0).values == [1, 0, 0])

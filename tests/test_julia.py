@@ -160,7 +160,9 @@ def test_julia_test_suite():
     command = 'import Pkg; Pkg.instantiate(); Pkg.test(julia_args = ["--threads=4"])'
     result = subprocess.run(
         [julia, "--startup-file=no", f"--project={ROOT / 'julia'}", "-e", command],
-        capture_output=True, text=True, timeout=3600,
+        capture_output=True,
+        text=True,
+        timeout=3600,
     )
     assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-5000:]
 
@@ -187,7 +189,10 @@ def _run_backend(backend: str, seed: int) -> dict:
     env = dict(os.environ, SSAGRAD_BACKEND=backend)
     result = subprocess.run(
         [sys.executable, "-c", _BIRTH_DEATH_RUN.format(seed=seed)],
-        capture_output=True, text=True, env=env, timeout=3600,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=3600,
     )
     assert result.returncode == 0, result.stderr[-5000:]
     return json.loads(result.stdout.strip().splitlines()[-1])
@@ -201,8 +206,10 @@ def test_julia_backend_agrees_with_native_in_distribution():
     n, times, k, g = 4000, np.array([0.5, 1.0, 2.0, 5.0]), 10.0, 1.0
     exact_mean = k / g * (1 - np.exp(-g * times))
     exact_dmean = np.stack(
-        [(1 - np.exp(-g * times)) / g,
-         -k / g**2 * (1 - np.exp(-g * times)) + k * times * np.exp(-g * times) / g],
+        [
+            (1 - np.exp(-g * times)) / g,
+            -k / g**2 * (1 - np.exp(-g * times)) + k * times * np.exp(-g * times) / g,
+        ],
         axis=1,
     )
     julia, native = _run_backend("julia", seed=7), _run_backend("native", seed=8)

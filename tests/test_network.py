@@ -48,10 +48,7 @@ def test_hill_rates_and_literals():
 
 def test_builder_matches_parser():
     built = (
-        NetworkBuilder()
-        .add(hillr("P", "v", "K", "n"), {}, {"P": 1})
-        .add("d", {"P": 1}, {})
-        .build()
+        NetworkBuilder().add(hillr("P", "v", "K", "n"), {}, {"P": 1}).add("d", {"P": 1}, {}).build()
     )
     parsed = ssagrad.parse("hillr(P, v, K, n), 0 --> P\nd, P --> 0")
     assert built == parsed
@@ -98,8 +95,15 @@ def test_parse_never_evaluates_text():
 
 def test_zoo_models_are_complete():
     expected = {
-        "birth_death", "dimerization", "telegraph", "bimolecular_association", "sir",
-        "lotka_volterra", "negative_feedback", "multistate", "repressilator",
+        "birth_death",
+        "dimerization",
+        "telegraph",
+        "bimolecular_association",
+        "sir",
+        "lotka_volterra",
+        "negative_feedback",
+        "multistate",
+        "repressilator",
     }
     assert expected <= set(models.available())
     for name in models.available():

@@ -30,8 +30,9 @@ def test_ruff_is_clean():
     ruff = shutil.which("ruff")
     if ruff is None:
         pytest.fail("ruff is missing: it is in the test extras (pip install -e '.[test]')")
-    result = subprocess.run([ruff, "check", str(ROOT)], capture_output=True, text=True)
-    assert result.returncode == 0, result.stdout + result.stderr
+    for command in (["check"], ["format", "--check"]):
+        result = subprocess.run([ruff, *command, str(ROOT)], capture_output=True, text=True)
+        assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_readme_tour_links_resolve():
@@ -43,7 +44,8 @@ def test_readme_tour_links_resolve():
 def test_cli_demo_writes_netcdf_and_plot(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "ssagrad.cli", "demo", "--out", str(tmp_path), "-n", "200"],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "telegraph.nc").stat().st_size > 0
@@ -56,16 +58,44 @@ def test_cli_simulate_network_file_and_errors(tmp_path):
     network.write_text("k, 0 --> A\ng, A --> 0\n")
     out = tmp_path / "bd.nc"
     ok = subprocess.run(
-        [sys.executable, "-m", "ssagrad.cli", "simulate", str(network), "-p", "k=5", "-p", "g=1",
-         "--times", "0:5:6", "-n", "10", "--seed", "1", "--out", str(out)],
-        capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "ssagrad.cli",
+            "simulate",
+            str(network),
+            "-p",
+            "k=5",
+            "-p",
+            "g=1",
+            "--times",
+            "0:5:6",
+            "-n",
+            "10",
+            "--seed",
+            "1",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
     )
     assert ok.returncode == 0, ok.stderr
     assert out.is_file()
     bad = subprocess.run(
-        [sys.executable, "-m", "ssagrad.cli", "simulate", str(network), "-p", "k=5",
-         "--times", "0:5:6"],
-        capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "ssagrad.cli",
+            "simulate",
+            str(network),
+            "-p",
+            "k=5",
+            "--times",
+            "0:5:6",
+        ],
+        capture_output=True,
+        text=True,
     )
     assert bad.returncode == 2
     assert "missing value for parameter(s) g" in bad.stderr

@@ -19,7 +19,10 @@ AUDITS = {
     "telegraph": (models.telegraph(), None, None, [0.5, 1.0, 3.0, 10.0]),
     "bimolecular": (models.bimolecular_association(), None, None, [0.5, 2.0, 5.0]),
     "bimolecular_high_affinity": (
-        models.bimolecular_association(), {"kon": 1.0, "koff": 0.05}, None, [0.5, 2.0, 5.0]
+        models.bimolecular_association(),
+        {"kon": 1.0, "koff": 0.05},
+        None,
+        [0.5, 2.0, 5.0],
     ),
     "dimerization": (models.dimerization(), None, None, [0.5, 2.0, 5.0]),
     "hill_repression": (
@@ -115,8 +118,11 @@ def _reference_scores(net, params, x0, times, seed):
 @pytest.mark.parametrize(
     "text, params, x0",
     [
-        ("kon, Goff --> Gon\nkoff, Gon --> Goff\nktx, Gon --> Gon + M\nkdeg, M --> 0",
-         [0.5, 1.0, 10.0, 1.0], [1, 0, 0]),
+        (
+            "kon, Goff --> Gon\nkoff, Gon --> Goff\nktx, Gon --> Gon + M\nkdeg, M --> 0",
+            [0.5, 1.0, 10.0, 1.0],
+            [1, 0, 0],
+        ),
         # One parameter in three slots of two reactions, a literal Hill coefficient.
         ("hillr(P, k, k, 2), 0 --> P\nk, P --> 0\nc, 2P --> 0", [3.0, 0.1], [2]),
     ],
@@ -124,8 +130,9 @@ def _reference_scores(net, params, x0, times, seed):
 def test_kernel_scores_match_python_reference(text, params, x0):
     net = ssagrad.parse(text)
     times = np.array([0.3, 1.0, 4.0])
-    g = ssagrad.gradient(net, params, dict(zip(net.species, x0, strict=True)), times,
-                         estimator="score", n=50, seed=8)
+    g = ssagrad.gradient(
+        net, params, dict(zip(net.species, x0, strict=True)), times, estimator="score", n=50, seed=8
+    )
     for i, seed in enumerate(trajectory_seeds(8, 50)):
         full, _ = _reference_scores(net, params, x0, times, seed)
         np.testing.assert_allclose(g.score.values[i], full, rtol=1e-10, atol=1e-10)
@@ -141,8 +148,9 @@ def test_survival_term_is_needed():
     g = ssagrad.gradient(m, {"k": k, "g": d}, times=times, estimator="score", n=n, seed=seed)
     _assert_within(g.dmean.values[:, 0, :], g.dmean_se.values[:, 0, :], analytic)
 
-    reference = [_reference_scores(m.network, [k, d], [0], times, s)
-                 for s in trajectory_seeds(seed, n)]
+    reference = [
+        _reference_scores(m.network, [k, d], [0], times, s) for s in trajectory_seeds(seed, n)
+    ]
     full = np.array([r[0] for r in reference])
     truncated = np.array([r[1] for r in reference])
     np.testing.assert_allclose(g.score.values, full, rtol=1e-10, atol=1e-10)
@@ -161,8 +169,7 @@ def test_zero_rate_and_zero_propensity():
     analytic = np.stack([times, -k * times**2 / 2], axis=-1)
     assert np.isfinite(g.score.values).all()
     _assert_within(g.dmean.values[:, 0, :], g.dmean_se.values[:, 0, :], analytic)
-    frozen = ssagrad.gradient(m, {"k": 0.0, "g": 1.0}, times=times, estimator="score", n=10,
-                              seed=2)
+    frozen = ssagrad.gradient(m, {"k": 0.0, "g": 1.0}, times=times, estimator="score", n=10, seed=2)
     # Nothing ever fires: the score of k is the survival term -t, that of g zero.
     np.testing.assert_allclose(frozen.score.values[:, :, 0], -np.broadcast_to(times, (10, 2)))
     assert (frozen.score.values[:, :, 1] == 0).all()
@@ -206,11 +213,13 @@ def test_baseline_none_is_unbiased_and_noisier():
 )
 def test_bad_options(options, n, match):
     with pytest.raises(ValueError, match=match):
-        ssagrad.gradient(models.birth_death(), times=[1.0], estimator="score", n=n, seed=1,
-                         **options)
+        ssagrad.gradient(
+            models.birth_death(), times=[1.0], estimator="score", n=n, seed=1, **options
+        )
 
 
 def test_max_events_raises():
     with pytest.raises(RuntimeError, match="hit max_events=5"):
-        ssagrad.gradient(models.birth_death(), times=[5.0], estimator="score", n=20, seed=1,
-                         max_events=5)
+        ssagrad.gradient(
+            models.birth_death(), times=[5.0], estimator="score", n=20, seed=1, max_events=5
+        )

@@ -17,9 +17,7 @@ CASES = {
     "dimerization": (models.dimerization(), [0.5, 2.0, 10.0]),
     "telegraph": (models.telegraph(), [0.5, 2.0, 10.0]),
     "bimolecular_association": (models.bimolecular_association(), [0.2, 1.0, 5.0]),
-    "bimolecular_high_affinity": (
-        models.bimolecular_association(), [0.1, 1.0, 5.0]
-    ),
+    "bimolecular_high_affinity": (models.bimolecular_association(), [0.1, 1.0, 5.0]),
 }
 PARAMS = {"bimolecular_high_affinity": {"kon": 1.0, "koff": 0.05}}
 
@@ -84,8 +82,9 @@ def test_tau_leaping_within_documented_tolerance(case):
 def test_tau_leaping_guard_keeps_counts_non_negative():
     """Fast decay with a coarse step would overshoot below zero without the guard."""
     net = ssagrad.parse("k, A --> 0")
-    sim = ssagrad.simulate(net, {"k": 50.0}, {"A": 5}, [0.1, 0.2, 1.0], n=500, seed=2,
-                           method="tau", dt=0.1)
+    sim = ssagrad.simulate(
+        net, {"k": 50.0}, {"A": 5}, [0.1, 0.2, 1.0], n=500, seed=2, method="tau", dt=0.1
+    )
     assert sim.x.values.min() >= 0
 
 
@@ -147,17 +146,32 @@ def test_observation_at_exact_zero_and_absorbing_state():
 
 
 BAD_INPUT = [
-    (dict(params={"kon": 1, "koff": 1, "ktx": 1, "kdeg": 1, "zz": 1}), ValueError,
-     "unknown parameter 'zz'"),
+    (
+        dict(params={"kon": 1, "koff": 1, "ktx": 1, "kdeg": 1, "zz": 1}),
+        ValueError,
+        "unknown parameter 'zz'",
+    ),
     (dict(params={"kon": 1, "koff": 1, "ktx": 1}), ValueError, "missing value for parameter"),
-    (dict(params={"kon": -1, "koff": 1, "ktx": 1, "kdeg": 1}), ValueError,
-     "parameter 'kon' must be finite and non-negative"),
-    (dict(params={"kon": float("nan"), "koff": 1, "ktx": 1, "kdeg": 1}), ValueError,
-     "parameter 'kon' must be finite"),
-    (dict(params={"kon": float("inf"), "koff": 1, "ktx": 1, "kdeg": 1}), ValueError,
-     "parameter 'kon' must be finite"),
-    (dict(params={"kon": "1", "koff": 1, "ktx": 1, "kdeg": 1}), TypeError,
-     "parameter 'kon' must be a real number"),
+    (
+        dict(params={"kon": -1, "koff": 1, "ktx": 1, "kdeg": 1}),
+        ValueError,
+        "parameter 'kon' must be finite and non-negative",
+    ),
+    (
+        dict(params={"kon": float("nan"), "koff": 1, "ktx": 1, "kdeg": 1}),
+        ValueError,
+        "parameter 'kon' must be finite",
+    ),
+    (
+        dict(params={"kon": float("inf"), "koff": 1, "ktx": 1, "kdeg": 1}),
+        ValueError,
+        "parameter 'kon' must be finite",
+    ),
+    (
+        dict(params={"kon": "1", "koff": 1, "ktx": 1, "kdeg": 1}),
+        TypeError,
+        "parameter 'kon' must be a real number",
+    ),
     (dict(x0={"Q": 1}), ValueError, "unknown species 'Q' in x0"),
     (dict(x0={"M": 1.5}), ValueError, "initial count of 'M' must be a non-negative integer"),
     (dict(x0={"M": -1}), ValueError, "initial count of 'M' must be a non-negative integer"),
@@ -197,19 +211,27 @@ def test_runaway_population_raises_or_flags_never_hangs():
     net = ssagrad.parse("k, A --> 2A")
     with pytest.raises(RuntimeError, match=r"3 of 3 trajectories reached max_events=10000"):
         ssagrad.simulate(net, {"k": 5.0}, {"A": 10}, [100.0], n=3, seed=1, max_events=10_000)
-    ds = ssagrad.simulate(net, {"k": 5.0}, {"A": 10}, [1.0, 100.0], n=3, seed=1,
-                          max_events=10_000, on_max_events="flag")
+    ds = ssagrad.simulate(
+        net,
+        {"k": 5.0},
+        {"A": 10},
+        [1.0, 100.0],
+        n=3,
+        seed=1,
+        max_events=10_000,
+        on_max_events="flag",
+    )
     assert ds.truncated.values.all()
     assert (ds.events.values == 10_000).all()
-    calm = ssagrad.simulate(net, {"k": 0.1}, {"A": 1}, [1.0], n=3, seed=1, max_events=10_000,
-                            on_max_events="flag")
+    calm = ssagrad.simulate(
+        net, {"k": 0.1}, {"A": 1}, [1.0], n=3, seed=1, max_events=10_000, on_max_events="flag"
+    )
     assert not calm.truncated.values.any()
 
 
 def test_compiled_kernels_are_cached_for_the_next_process():
     code = (
-        "import ssagrad; ssagrad.simulate(ssagrad.models.birth_death(), times=[1.0], n=2, "
-        "seed=1)"
+        "import ssagrad; ssagrad.simulate(ssagrad.models.birth_death(), times=[1.0], n=2, seed=1)"
     )
     env = dict(os.environ, NUMBA_DEBUG_CACHE="1")
     subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True)

@@ -22,7 +22,9 @@ CASES = {
     "telegraph": ("telegraph", None, [1.0, 10.0]),
     "bimolecular": ("bimolecular_association", None, [0.5, 5.0]),
     "bimolecular_high_affinity": (
-        "bimolecular_association", {"kon": 1.0, "koff": 0.05}, [0.1, 2.0]
+        "bimolecular_association",
+        {"kon": 1.0, "koff": 0.05},
+        [0.1, 2.0],
     ),
     "dimerization": ("dimerization", None, [2.0, 10.0]),
 }
@@ -58,8 +60,15 @@ def _check(g, ref, what):
 @pytest.mark.parametrize("orthogonal", [False, True])
 def test_audit_against_exact(case, orthogonal, reference):
     name, params, times = CASES[case]
-    g = ssagrad.gradient(ssagrad.models.get(name), params, times=times, estimator="smoothing",
-                         n=N, seed=11, orthogonal=orthogonal)
+    g = ssagrad.gradient(
+        ssagrad.models.get(name),
+        params,
+        times=times,
+        estimator="smoothing",
+        n=N,
+        seed=11,
+        orthogonal=orthogonal,
+    )
     _check(g, reference(case), f"smoothing orthogonal={orthogonal} on {case}")
     assert g.contribution.dims == ("sample", "time", "species", "parameter")
 
@@ -69,8 +78,9 @@ def test_orthogonal_blocks_remove_direction_noise(reference):
     name, params, times = CASES["telegraph"]
     model = ssagrad.models.get(name)
     se = {
-        orth: ssagrad.gradient(model, params, times=times, estimator="smoothing", n=N, seed=3,
-                               orthogonal=orth).dmean_se.values
+        orth: ssagrad.gradient(
+            model, params, times=times, estimator="smoothing", n=N, seed=3, orthogonal=orth
+        ).dmean_se.values
         for orth in (False, True)
     }
     ref = np.abs(reference("telegraph")["dmean"].values)
@@ -104,9 +114,17 @@ def test_direction_formula_on_birth_death():
         return 10 * np.exp(-g * t) + k / g * (1 - np.exp(-g * t))
 
     theta, sigma = np.array([10.0, 1.0]), 0.3
-    samples = estimate(ssagrad.models.birth_death(), dict(zip("kg", theta, strict=True)), {"A": 10},
-                       times=[5.0], estimator="smoothing", n=2000, seed=2, sigma=sigma,
-                       directions=8)
+    samples = estimate(
+        ssagrad.models.birth_death(),
+        dict(zip("kg", theta, strict=True)),
+        {"A": 10},
+        times=[5.0],
+        estimator="smoothing",
+        n=2000,
+        seed=2,
+        sigma=sigma,
+        directions=8,
+    )
     u = samples.directions
     up, down = theta * np.exp(sigma * u), theta * np.exp(-sigma * u)
     diff = mean(up[:, 0], up[:, 1]) - mean(down[:, 0], down[:, 1])
@@ -128,8 +146,15 @@ def test_other_feature_maps_against_exact(reference):
         return np.stack([x[..., 2] ** 2, (x[..., 2] <= 2).astype(float)], axis=-1)
 
     value, dvalue = expectation(ref, phi)
-    samples = estimate(ssagrad.models.get(name), params, times=times, estimator="smoothing",
-                       n=N, seed=6, orthogonal=True)
+    samples = estimate(
+        ssagrad.models.get(name),
+        params,
+        times=times,
+        estimator="smoothing",
+        n=N,
+        seed=6,
+        orthogonal=True,
+    )
     r = samples.expectation(phi)
     assert r.contributions.shape == (N, 2, 2, 4)
     assert np.all(np.abs(r.grad - dvalue) <= 4 * r.se + BIAS_TOLERANCE * np.abs(dvalue) + 1e-9)
@@ -146,8 +171,16 @@ def test_black_box_loss_against_exact(orthogonal, reference):
 
     mean = ref["mean"].values[:, 2]
     exact_grad = 2 * ((mean - target)[:, None] * ref["dmean"].values[:, 2, :]).sum(axis=0)
-    r = value_and_grad(ssagrad.models.get(name), params, times=times, loss=loss,
-                       estimator="smoothing", n=N, seed=9, orthogonal=orthogonal)
+    r = value_and_grad(
+        ssagrad.models.get(name),
+        params,
+        times=times,
+        loss=loss,
+        estimator="smoothing",
+        n=N,
+        seed=9,
+        orthogonal=orthogonal,
+    )
     assert r.se is not None and (r.se > 0).all()
     tol = 4 * r.se + BIAS_TOLERANCE * np.abs(exact_grad) + 1e-9
     assert np.all(np.abs(r.grad - exact_grad) <= tol), (r.grad, exact_grad, r.se)
@@ -169,8 +202,9 @@ def test_ensemble_loss_matches_black_box():
 def test_reproducible_across_thread_counts():
     model = ssagrad.models.dimerization()
     runs = [
-        estimate(model, times=[1.0, 5.0], estimator="smoothing", n=200, seed=21, threads=t,
-                 directions=4)
+        estimate(
+            model, times=[1.0, 5.0], estimator="smoothing", n=200, seed=21, threads=t, directions=4
+        )
         for t in (1, 2, 1)
     ]
     for other in runs[1:]:
@@ -178,8 +212,7 @@ def test_reproducible_across_thread_counts():
         np.testing.assert_array_equal(runs[0].expectation().grad, other.expectation().grad)
     assert not np.array_equal(
         runs[0].directions,
-        estimate(model, times=[1.0], estimator="smoothing", n=10, seed=22,
-                 directions=4).directions,
+        estimate(model, times=[1.0], estimator="smoothing", n=10, seed=22, directions=4).directions,
     )
 
 
@@ -192,8 +225,15 @@ def test_directions_do_not_depend_on_n():
 
 
 def test_orthogonal_blocks_are_orthogonal():
-    samples = estimate(ssagrad.models.telegraph(), times=[1.0], estimator="smoothing", n=5,
-                       seed=3, directions=8, orthogonal=True)
+    samples = estimate(
+        ssagrad.models.telegraph(),
+        times=[1.0],
+        estimator="smoothing",
+        n=5,
+        seed=3,
+        directions=8,
+        orthogonal=True,
+    )
     for block in samples.directions.reshape(2, 4, 4):
         np.testing.assert_allclose(block @ block.T, 4 * np.eye(4), atol=1e-12)
 
@@ -213,17 +253,35 @@ def test_orthogonal_blocks_are_orthogonal():
 )
 def test_option_errors(options, message):
     with pytest.raises(ValueError, match=message):
-        ssagrad.gradient(ssagrad.models.birth_death(), times=[1.0], estimator="smoothing",
-                         n=10, seed=1, **options)
+        ssagrad.gradient(
+            ssagrad.models.birth_death(),
+            times=[1.0],
+            estimator="smoothing",
+            n=10,
+            seed=1,
+            **options,
+        )
 
 
 def test_zero_parameter_is_rejected():
     with pytest.raises(ValueError, match="parameter 'k' is 0"):
-        ssagrad.gradient(ssagrad.models.birth_death(), {"k": 0.0, "g": 1.0}, times=[1.0],
-                         estimator="smoothing", n=10, seed=1)
+        ssagrad.gradient(
+            ssagrad.models.birth_death(),
+            {"k": 0.0, "g": 1.0},
+            times=[1.0],
+            estimator="smoothing",
+            n=10,
+            seed=1,
+        )
 
 
 def test_max_events_raises():
     with pytest.raises(RuntimeError, match="max_events=5"):
-        ssagrad.gradient(ssagrad.models.birth_death(), times=[5.0], estimator="smoothing",
-                         n=20, seed=1, max_events=5)
+        ssagrad.gradient(
+            ssagrad.models.birth_death(),
+            times=[5.0],
+            estimator="smoothing",
+            n=20,
+            seed=1,
+            max_events=5,
+        )

@@ -61,13 +61,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
     plt.close(ax.figure)
     p = model.params
     steady_mean = p["ktx"] * p["kon"] / (p["kdeg"] * (p["kon"] + p["koff"]))
+    switching = p["kon"] + p["koff"]
+    steady_fano = 1 + p["ktx"] * p["koff"] / (switching * (switching + p["kdeg"]))
     final = ds.x.sel(species="M").isel(time=-1)
     print(f"ssagrad {__version__} demo: telegraph model, {args.n} trajectories, seed {args.seed}")
     print(model.network)
     print(f"params: {p}")
-    print(f"mean M at t={model.t_end:g}: {float(final.mean()):.3f} "
-          f"(steady-state theory {steady_mean:.3f}); "
-          f"Fano factor {float(final.var() / final.mean()):.3f}")
+    print(
+        f"mean M at t={model.t_end:g}: {float(final.mean()):.3f} "
+        f"(steady-state theory {steady_mean:.3f}); "
+        f"Fano factor {float(final.var() / final.mean()):.3f} (theory {steady_fano:.3f})"
+    )
     print(f"events: {int(ds.events.sum())} in total")
     print(f"wrote {nc_path} and {out / 'telegraph.png'}")
     return 0
@@ -91,11 +95,12 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         net, params, x0 = parse(path.read_text()), {}, {}
     params.update(_key_values(args.param, "--param", float))
     x0.update(_key_values(args.x0, "--x0", _count))
-    ds = simulate(net, params, x0, _times(args.times), n=args.n, seed=args.seed,
-                  method=args.method)
+    ds = simulate(net, params, x0, _times(args.times), n=args.n, seed=args.seed, method=args.method)
     ds.to_netcdf(args.out)
-    print(f"wrote {args.out}: {ds.sizes['sample']} trajectories x {ds.sizes['time']} times "
-          f"x {ds.sizes['species']} species ({int(ds.events.sum())} events)")
+    print(
+        f"wrote {args.out}: {ds.sizes['sample']} trajectories x {ds.sizes['time']} times "
+        f"x {ds.sizes['species']} species ({int(ds.events.sum())} events)"
+    )
     return 0
 
 
@@ -108,8 +113,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     else:
         from .bench import estimators
 
-        table = estimators.report(scale=args.scale, out=Path(args.out),
-                                  peers=not args.no_peers)
+        table = estimators.report(scale=args.scale, out=Path(args.out), peers=not args.no_peers)
     print(table)
     return 0
 

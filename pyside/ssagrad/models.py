@@ -194,11 +194,15 @@ def negative_feedback() -> Model:
         """
     )
     ln2 = math.log(2.0)
-    params = {"k1": 0.5, "k2": 20 * ln2 / 120, "k3": ln2 / 120, "k4": ln2 / 600,
-              "k5": 0.025, "k6": 1.0}
-    return Model(
-        "negative_feedback", net, params, {"DNA": 1}, 1000.0, negative_feedback.__doc__
-    )
+    params = {
+        "k1": 0.5,
+        "k2": 20 * ln2 / 120,
+        "k3": ln2 / 120,
+        "k4": ln2 / 600,
+        "k5": 0.025,
+        "k6": 1.0,
+    }
+    return Model("negative_feedback", net, params, {"DNA": 1}, 1000.0, negative_feedback.__doc__)
 
 
 @_register
@@ -263,6 +267,13 @@ def repressilator() -> Model:
         """
     )
     ln2 = math.log(2.0)
-    params = {"alpha": 0.5, "K": 40.0, "n": 2.0, "delta": ln2 / 120, "gamma": 5e-3,
-              "beta": ln2 / 6, "mu": ln2 / 60}
+    params = {
+        "alpha": 0.5,
+        "K": 40.0,
+        "n": 2.0,
+        "delta": ln2 / 120,
+        "gamma": 5e-3,
+        "beta": ln2 / 6,
+        "mu": ln2 / 60,
+    }
     return Model("repressilator", net, params, {}, 10000.0, repressilator.__doc__)

@@ -78,9 +78,7 @@ class RateLaw:
             _check_name(self.species, "species")
         else:
             raise ValueError(f"unknown rate-law code {self.kind}")
-        object.__setattr__(
-            self, "args", tuple(_check_term(a, "rate argument") for a in self.args)
-        )
+        object.__setattr__(self, "args", tuple(_check_term(a, "rate argument") for a in self.args))
 
     def parameters(self) -> tuple[str, ...]:
         """Parameter names used by this rate law, in argument order."""
@@ -369,9 +367,7 @@ class NetworkBuilder:
         """
         if not isinstance(rate, RateLaw):
             rate = RateLaw(MASS_ACTION, (rate,))
-        reaction = Reaction(
-            tuple((reactants or {}).items()), tuple((products or {}).items()), rate
-        )
+        reaction = Reaction(tuple((reactants or {}).items()), tuple((products or {}).items()), rate)
         self._reactions.append(reaction)
         return self
 

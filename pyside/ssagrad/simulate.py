@@ -27,9 +27,7 @@ def resolve_model(
 ) -> tuple[Network, Mapping[str, float] | Sequence[float], Mapping[str, int] | None]:
     """Unpack a zoo :class:`~ssagrad.models.Model`, filling in its defaults."""
     if isinstance(net, Model):
-        return net.network, net.params if params is None else params, (
-            net.x0 if x0 is None else x0
-        )
+        return net.network, net.params if params is None else params, (net.x0 if x0 is None else x0)
     if not isinstance(net, Network):
         raise TypeError(f"expected a Network or Model, got {type(net).__name__}")
     if params is None:

@@ -223,8 +223,14 @@ class JuliaBackend:
         status : (N,) int64, 0 (ok) or 1 (stopped at ``max_events``)
         """
         states, events, status = self._ssagrad.simulate(
-            self._network(arrays), theta, x0, times, seeds,
-            method=method, max_events=int(max_events), dt=float(dt),
+            self._network(arrays),
+            theta,
+            x0,
+            times,
+            seeds,
+            method=method,
+            max_events=int(max_events),
+            dt=float(dt),
         )
         return (
             from_julia(states, np.int64),
@@ -250,7 +256,12 @@ class JuliaBackend:
         status : (N,) int64
         """
         states, scores, status = self._ssagrad.simulate_score(
-            self._network(arrays), theta, int(arrays.n_parameters), x0, times, seeds,
+            self._network(arrays),
+            theta,
+            int(arrays.n_parameters),
+            x0,
+            times,
+            seeds,
             max_events=int(max_events),
         )
         return (
@@ -279,8 +290,14 @@ class JuliaBackend:
         status : (N,) int64
         """
         states, tangents, status = self._ssagrad.simulate_gumbel(
-            self._network(arrays), theta, int(arrays.n_parameters), x0, times, seeds,
-            temperature=float(temperature), time_smoothing=float(time_smoothing),
+            self._network(arrays),
+            theta,
+            int(arrays.n_parameters),
+            x0,
+            times,
+            seeds,
+            temperature=float(temperature),
+            time_smoothing=float(time_smoothing),
             max_events=int(max_events),
         )
         return (

@@ -80,8 +80,12 @@ class Case:
 CASES = (
     Case("telegraph", "telegraph", None, (1.0, 5.0, 10.0)),
     Case("association", "bimolecular_association", None, (0.1, 1.0, 5.0)),
-    Case("association, high affinity", "bimolecular_association",
-         {"kon": 1.0, "koff": 0.05}, (0.1, 1.0, 5.0)),
+    Case(
+        "association, high affinity",
+        "bimolecular_association",
+        {"kon": 1.0, "koff": 0.05},
+        (0.1, 1.0, 5.0),
+    ),
     Case("dimerization", "dimerization", None, (1.0, 5.0, 10.0)),
 )
 _TELEGRAPH, _HIGH_AFFINITY = CASES[0], CASES[2]
@@ -208,17 +212,30 @@ def _exact(case: Case, times: Sequence[float]) -> np.ndarray:
 
 
 def _measure(
-    case: Case, estimator: str, n: int, repeats: int, exact: np.ndarray,
-    ssa_seconds: float, **options: Any,
+    case: Case,
+    estimator: str,
+    n: int,
+    repeats: int,
+    exact: np.ndarray,
+    ssa_seconds: float,
+    **options: Any,
 ) -> Accuracy:
     """Warm up, time best-of-``repeats`` and compare with ``exact``; errors become rows."""
     model, params = case.load()
     label = ", ".join(f"{k}={v}" for k, v in options.items())
     row = Accuracy(case.label, estimator, n, option=label)
     try:
+
         def run(size: int = n) -> Any:
-            return gradient(model, params=params, times=case.times, estimator=estimator,
-                            n=size, seed=SEED, **options)
+            return gradient(
+                model,
+                params=params,
+                times=case.times,
+                estimator=estimator,
+                n=size,
+                seed=SEED,
+                **options,
+            )
 
         if estimator != "exact":  # nothing to compile there
             run(min(n, 16))
@@ -262,8 +279,9 @@ def temperature_sweep(n: int, repeats: int) -> list[Accuracy]:
     for case in (_TELEGRAPH, _HIGH_AFFINITY):
         exact = _exact(case, case.times)
         for temperature in TEMPERATURES:
-            rows.append(_measure(case, "gumbel", n, repeats, exact, math.nan,
-                                 temperature=temperature))
+            rows.append(
+                _measure(case, "gumbel", n, repeats, exact, math.nan, temperature=temperature)
+            )
     return rows
 
 
@@ -280,8 +298,15 @@ def horizon_sweep(n: int) -> tuple[list[HorizonVariance], dict[str, list[float]]
         per_parameter = [HorizonVariance(label, p) for p in names]
         try:
             for horizon in HORIZONS:
-                ds = gradient(model, params=params, times=[horizon], estimator=estimator,
-                              n=n, seed=SEED, **options)
+                ds = gradient(
+                    model,
+                    params=params,
+                    times=[horizon],
+                    estimator=estimator,
+                    n=n,
+                    seed=SEED,
+                    **options,
+                )
                 se = ds.dmean_se.values[0, species, :]
                 for i, row in enumerate(per_parameter):
                     row.variance.append(float(n * se[i] ** 2))
@@ -348,13 +373,22 @@ def cost(
     }
 
     def ssa(threads: int) -> Callable[[], Any]:
-        return lambda: simulate(model, params=params, times=[horizon], n=n, seed=SEED,
-                                threads=threads)
+        return lambda: simulate(
+            model, params=params, times=[horizon], n=n, seed=SEED, threads=threads
+        )
 
     def gumbel(threads: int, **options: Any) -> Callable[[], Any]:
-        return lambda: gradient(model, params=params, times=[horizon], estimator="gumbel",
-                                n=n, seed=SEED, threads=threads,
-                                temperature=COST_TEMPERATURE, **options)
+        return lambda: gradient(
+            model,
+            params=params,
+            times=[horizon],
+            estimator="gumbel",
+            n=n,
+            seed=SEED,
+            threads=threads,
+            temperature=COST_TEMPERATURE,
+            **options,
+        )
 
     import numba
 
@@ -362,47 +396,83 @@ def cost(
     for threads in sorted({numba.config.NUMBA_NUM_THREADS, 1}, reverse=True):
         plural = "s" * (threads > 1)
         ours += [
-            _Contender(f"ssagrad simulate (direct SSA, {threads} thread{plural})",
-                       ssa(threads), "ssa", threads),
-            _Contender(f"ssagrad gumbel gradient (λ={COST_TEMPERATURE:g}, {threads} "
-                       f"thread{plural})", gumbel(threads), "gumbel", threads),
-            _Contender(f"ssagrad gumbel gradient (λ={COST_TEMPERATURE:g}, {threads} "
-                       f"thread{plural}, time_smoothing=0: hard lookup as in stochastix)",
-                       gumbel(threads, time_smoothing=0.0), "gumbel-hard", threads),
+            _Contender(
+                f"ssagrad simulate (direct SSA, {threads} thread{plural})",
+                ssa(threads),
+                "ssa",
+                threads,
+            ),
+            _Contender(
+                f"ssagrad gumbel gradient (λ={COST_TEMPERATURE:g}, {threads} thread{plural})",
+                gumbel(threads),
+                "gumbel",
+                threads,
+            ),
+            _Contender(
+                f"ssagrad gumbel gradient (λ={COST_TEMPERATURE:g}, {threads} "
+                f"thread{plural}, time_smoothing=0: hard lookup as in stochastix)",
+                gumbel(threads, time_smoothing=0.0),
+                "gumbel-hard",
+                threads,
+            ),
         ]
     columns = {"gumbel": "ssagrad gumbel", "gumbel-hard": "ssagrad gumbel, time_smoothing=0"}
     theirs: list[tuple[_Contender, Any]] = []
     peer_notes: list[Timing] = []
     if peers and not (have("stochastix") and have("jax")):
-        peer_notes.append(Timing("stochastix", math.nan, events,
-                                 note="not installed (pip install stochastix)"))
+        peer_notes.append(
+            Timing("stochastix", math.nan, events, note="not installed (pip install stochastix)")
+        )
     elif peers:
         from . import stochastix_peer
 
         try:
             runs = stochastix_peer.gs_st_runs(
-                model.network, params, model.x0, "M", horizon, n, _max_steps(ds.events.values),
-                temperature=COST_TEMPERATURE, seed=SEED,
+                model.network,
+                params,
+                model.x0,
+                "M",
+                horizon,
+                n,
+                _max_steps(ds.events.values),
+                temperature=COST_TEMPERATURE,
+                seed=SEED,
             )
         except Exception as exc:  # reported in the table
             peer_notes.append(Timing("stochastix", math.nan, events, note=_error_text(exc)))
             runs = []
         for r in runs:
-            how = ("jax.jacfwd, faststochsimsolve" if r.mode == "forward"
-                   else "jax.grad, stochsimsolve")
-            theirs.append((_Contender(f"stochastix {r.version} DifferentiableDirect ({how})",
-                                      r.call, "stochastix"), r))
+            how = (
+                "jax.jacfwd, faststochsimsolve"
+                if r.mode == "forward"
+                else "jax.grad, stochsimsolve"
+            )
+            theirs.append(
+                (
+                    _Contender(
+                        f"stochastix {r.version} DifferentiableDirect ({how})", r.call, "stochastix"
+                    ),
+                    r,
+                )
+            )
     contenders = ours + [c for c, _ in theirs]
     _time_interleaved(contenders, repeats)
     timings = []
     for c in ours:  # (their first call only loads the Numba cache: not reported)
-        timings.append(Timing(c.what, math.nan if c.error else c.seconds, events,
-                              note=c.error, role=c.role, threads=c.threads))
+        timings.append(
+            Timing(
+                c.what,
+                math.nan if c.error else c.seconds,
+                events,
+                note=c.error,
+                role=c.role,
+                threads=c.threads,
+            )
+        )
         if c.role in columns and not c.error and columns[c.role] not in values:
             g = c.output  # identical for every thread count (per-trajectory seeds)
             values[columns[c.role]] = {
-                p: (float(g.dmean.values[0, species, i]),
-                    float(g.dmean_se.values[0, species, i]))
+                p: (float(g.dmean.values[0, species, i]), float(g.dmean_se.values[0, species, i]))
                 for i, p in enumerate(names)
             }
     timings += peer_notes
@@ -414,8 +484,9 @@ def cost(
         note = f"max_steps={result.max_steps}"
         if not math.isnan(result.overflow):
             note += f", overflow {100 * result.overflow:.2f} %"
-        timings.append(Timing(c.what, c.seconds, events, c.first_call_seconds, note,
-                              role="stochastix"))
+        timings.append(
+            Timing(c.what, c.seconds, events, c.first_call_seconds, note, role="stochastix")
+        )
         se = result.se if result.se is not None else np.full(len(names), math.nan)
         values[f"stochastix ({r.mode})"] = {
             p: (float(result.grad[i]), float(se[i])) for i, p in enumerate(names)
@@ -441,8 +512,17 @@ def run(scale: float = 1.0, repeats: int = 3, peers: bool = True) -> Report:
     temperature = temperature_sweep(n, repeats)
     horizon, horizon_exact = horizon_sweep(n)
     timings, values = cost(n, max(repeats, COST_REPEATS), peers)
-    return Report(n, rows, temperature, horizon, horizon_exact, timings, values, repeats,
-                  time.perf_counter() - start)
+    return Report(
+        n,
+        rows,
+        temperature,
+        horizon,
+        horizon_exact,
+        timings,
+        values,
+        repeats,
+        time.perf_counter() - start,
+    )
 
 
 # ------------------------------------------------------------------ formatting
@@ -496,8 +576,9 @@ def format_report(report: Report, scale: float) -> str:
         "max |z| = max over (time, species, parameter) of |est − exact| / se; rel. error = "
         "‖est − exact‖ / ‖exact‖ and rel. se = ‖se‖ / ‖exact‖ at each observation time "
         "(norms over species × parameters), so rel. error ≈ rel. se means no detectable bias. "
-        "Times: " + "; ".join(f"{c.label} t = {', '.join(f'{t:g}' for t in c.times)}"
-                               for c in CASES) + ". Estimator options are the defaults.",
+        "Times: "
+        + "; ".join(f"{c.label} t = {', '.join(f'{t:g}' for t in c.times)}" for c in CASES)
+        + ". Estimator options are the defaults.",
         "",
         *_accuracy_table(report.accuracy),
         "",
@@ -520,19 +601,32 @@ def format_report(report: Report, scale: float) -> str:
         "|---|---|" + "---:|" * (len(HORIZONS) + 2),
     ]
     for p in names:
-        lines.append(f"| exact value of dE[M(T)]/dθ | {p} | "
-                     + " | ".join(_g(v) for v in report.horizon_exact[p]) + " | | |")
+        lines.append(
+            f"| exact value of dE[M(T)]/dθ | {p} | "
+            + " | ".join(_g(v) for v in report.horizon_exact[p])
+            + " | | |"
+        )
     for r in report.horizon:
         if r.error:
-            lines.append(f"| {r.estimator} | {r.parameter} | {r.error} |"
-                         + " |" * (len(HORIZONS) + 1))
+            lines.append(
+                f"| {r.estimator} | {r.parameter} | {r.error} |" + " |" * (len(HORIZONS) + 1)
+            )
             continue
-        lines.append(f"| {r.estimator} | {r.parameter} | "
-                     + " | ".join(_g(v) for v in r.variance)
-                     + f" | {_g(r.exponent, 2)} | {_g(r.rate, 2)} |")
+        lines.append(
+            f"| {r.estimator} | {r.parameter} | "
+            + " | ".join(_g(v) for v in r.variance)
+            + f" | {_g(r.exponent, 2)} | {_g(r.rate, 2)} |"
+        )
+
     def role(name: str, threads: int | None) -> Timing | None:
-        return next((t for t in report.timings if t.role == name and t.threads == threads
-                     and math.isfinite(t.seconds)), None)
+        return next(
+            (
+                t
+                for t in report.timings
+                if t.role == name and t.threads == threads and math.isfinite(t.seconds)
+            ),
+            None,
+        )
 
     thread_counts = sorted({t.threads for t in report.timings if t.threads}, reverse=True)
     gumbel = role("gumbel", thread_counts[0]) if thread_counts else None
@@ -564,19 +658,26 @@ def format_report(report: Report, scale: float) -> str:
             f"{_g(t.first_call_seconds)} | {t.note} |"
         )
     lines.append("")
-    lines.append("× SSA: against the plain SSA with the same thread count (stochastix: "
-                 "against ssagrad's SSA on all threads).")
-    peer = [t.seconds for t in report.timings if t.role == "stochastix"
-            and math.isfinite(t.seconds)]
+    lines.append(
+        "× SSA: against the plain SSA with the same thread count (stochastix: "
+        "against ssagrad's SSA on all threads)."
+    )
+    peer = [
+        t.seconds for t in report.timings if t.role == "stochastix" and math.isfinite(t.seconds)
+    ]
     for threads in thread_counts:
         ours, ssa = role("gumbel", threads), role("ssa", threads)
         if not (ours and ssa):
             continue
-        text = (f"**{threads} thread{'s' * (threads > 1)}: ssagrad gumbel gradient ÷ plain "
-                f"SSA = {ours.seconds / ssa.seconds:.1f}×** (target ≤ 10×)")
+        text = (
+            f"**{threads} thread{'s' * (threads > 1)}: ssagrad gumbel gradient ÷ plain "
+            f"SSA = {ours.seconds / ssa.seconds:.1f}×** (target ≤ 10×)"
+        )
         if peer:
-            text += (f"; **fastest stochastix mode ÷ ssagrad gumbel = "
-                     f"{min(peer) / ours.seconds:.0f}×** (target ≥ 20×)")
+            text += (
+                f"; **fastest stochastix mode ÷ ssagrad gumbel = "
+                f"{min(peer) / ours.seconds:.0f}×** (target ≥ 20×)"
+            )
         lines += ["", text + "."]
     columns = list(report.values)
     lines += [
@@ -594,8 +695,9 @@ def format_report(report: Report, scale: float) -> str:
         cells = []
         for c in columns:
             value, se = report.values[c][p]
-            cells.append(_g(value, 4) if c == "exact" or math.isnan(se)
-                         else f"{_g(value, 4)} ± {_g(se, 2)}")
+            cells.append(
+                _g(value, 4) if c == "exact" or math.isnan(se) else f"{_g(value, 4)} ± {_g(se, 2)}"
+            )
         lines.append(f"| {p} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
@@ -613,32 +715,65 @@ def _write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[Any]])
 def write_csv(report: Report, out: Path) -> list[Path]:
     """One CSV per section; returns the paths."""
     paths = []
-    for name, rows in (("accuracy", report.accuracy), ("gumbel_temperature",
-                                                        report.temperature)):
+    for name, rows in (("accuracy", report.accuracy), ("gumbel_temperature", report.temperature)):
         path = out / f"{name}.csv"
         _write_csv(
             path,
-            ["model", "estimator", "option", "n", "max_abs_z", "rel_error", "rel_se",
-             "median_se", "seconds", "vs_ssa", "error"],
-            [[r.case, r.estimator, r.option, r.n, r.max_abs_z,
-              ";".join(map(str, r.rel_error)), ";".join(map(str, r.rel_se)), r.median_se,
-              r.seconds, r.vs_ssa, r.error] for r in rows],
+            [
+                "model",
+                "estimator",
+                "option",
+                "n",
+                "max_abs_z",
+                "rel_error",
+                "rel_se",
+                "median_se",
+                "seconds",
+                "vs_ssa",
+                "error",
+            ],
+            [
+                [
+                    r.case,
+                    r.estimator,
+                    r.option,
+                    r.n,
+                    r.max_abs_z,
+                    ";".join(map(str, r.rel_error)),
+                    ";".join(map(str, r.rel_se)),
+                    r.median_se,
+                    r.seconds,
+                    r.vs_ssa,
+                    r.error,
+                ]
+                for r in rows
+            ],
         )
         paths.append(path)
     path = out / "horizon_variance.csv"
     _write_csv(
         path,
-        ["estimator", "parameter", *[f"T={t:g}" for t in HORIZONS], "exponent", "rate",
-         "error"],
+        ["estimator", "parameter", *[f"T={t:g}" for t in HORIZONS], "exponent", "rate", "error"],
         [["exact value", p, *v, "", "", ""] for p, v in report.horizon_exact.items()]
-        + [[r.estimator, r.parameter, *(r.variance or [math.nan] * len(HORIZONS)),
-            r.exponent, r.rate, r.error] for r in report.horizon],
+        + [
+            [
+                r.estimator,
+                r.parameter,
+                *(r.variance or [math.nan] * len(HORIZONS)),
+                r.exponent,
+                r.rate,
+                r.error,
+            ]
+            for r in report.horizon
+        ],
     )
     paths.append(path)
     path = out / "cost.csv"
-    _write_csv(path, ["what", "seconds", "events", "first_call_seconds", "note"],
-               [[t.what, t.seconds, t.events, t.first_call_seconds, t.note]
-                for t in report.timings])
+    _write_csv(
+        path,
+        ["what", "seconds", "events", "first_call_seconds", "note"],
+        [[t.what, t.seconds, t.events, t.first_call_seconds, t.note] for t in report.timings],
+    )
     paths.append(path)
     return paths
 
@@ -683,11 +818,16 @@ def write_plots(report: Report, out: Path) -> list[Path]:
             if r.estimator == "exact" or not (math.isfinite(err) and err > 0):
                 continue
             ax.scatter(r.seconds, err, color=_color(r.estimator))
-            ax.annotate(r.estimator, (r.seconds, err), fontsize=8,
-                        xytext=(3, 3), textcoords="offset points")
-        ax.set(xscale="log", yscale="log", title=case.label,
-               xlabel="wall s per gradient (dotted: plain SSA)",
-               ylabel="max over t of rel. error")
+            ax.annotate(
+                r.estimator, (r.seconds, err), fontsize=8, xytext=(3, 3), textcoords="offset points"
+            )
+        ax.set(
+            xscale="log",
+            yscale="log",
+            title=case.label,
+            xlabel="wall s per gradient (dotted: plain SSA)",
+            ylabel="max over t of rel. error",
+        )
         _major_labels_only(ax)
     paths.append(out / "accuracy.png")
     fig.savefig(paths[-1], dpi=120)
@@ -699,12 +839,27 @@ def write_plots(report: Report, out: Path) -> list[Path]:
         for k, t in enumerate(case.times):
             if not rows:
                 break
-            ax.plot(lam, _positive([r.rel_se[k] for r in rows]), "o-", color=f"C{k}",
-                    label=f"rel. se, t={t:g}")
-            ax.plot(lam, _positive([r.rel_error[k] for r in rows]), "s--", color=f"C{k}",
-                    label=f"rel. error, t={t:g}")
-        ax.set(xscale="log", yscale="log", title=f"gumbel: {case.label}",
-               xlabel="temperature λ", ylabel="relative to ‖exact gradient‖")
+            ax.plot(
+                lam,
+                _positive([r.rel_se[k] for r in rows]),
+                "o-",
+                color=f"C{k}",
+                label=f"rel. se, t={t:g}",
+            )
+            ax.plot(
+                lam,
+                _positive([r.rel_error[k] for r in rows]),
+                "s--",
+                color=f"C{k}",
+                label=f"rel. error, t={t:g}",
+            )
+        ax.set(
+            xscale="log",
+            yscale="log",
+            title=f"gumbel: {case.label}",
+            xlabel="temperature λ",
+            ylabel="relative to ‖exact gradient‖",
+        )
         _major_labels_only(ax)
         if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize=7)
@@ -716,10 +871,20 @@ def write_plots(report: Report, out: Path) -> list[Path]:
     for ax, p in zip(axes, names, strict=True):
         for r in report.horizon:
             if r.parameter == p and not r.error:
-                ax.plot(HORIZONS, _positive(r.variance), "o-", color=_color(r.estimator),
-                        label=r.estimator)
-        ax.set(xscale="log", yscale="log", title=f"dE[M(T)]/d{p}", xlabel="horizon T",
-               ylabel="per-sample variance n·se²")
+                ax.plot(
+                    HORIZONS,
+                    _positive(r.variance),
+                    "o-",
+                    color=_color(r.estimator),
+                    label=r.estimator,
+                )
+        ax.set(
+            xscale="log",
+            yscale="log",
+            title=f"dE[M(T)]/d{p}",
+            xlabel="horizon T",
+            ylabel="per-sample variance n·se²",
+        )
         _major_labels_only(ax)
         if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize=7)
@@ -728,11 +893,16 @@ def write_plots(report: Report, out: Path) -> list[Path]:
     # 4. cost
     fig, axes = _figure(1, width=9.0)
     timed = [t for t in report.timings if math.isfinite(t.seconds)]
-    bars = axes[0].barh([t.what.replace(" (", "\n(").replace(": ", ":\n") for t in timed],
-                        [t.seconds for t in timed])
+    bars = axes[0].barh(
+        [t.what.replace(" (", "\n(").replace(": ", ":\n") for t in timed],
+        [t.seconds for t in timed],
+    )
     axes[0].bar_label(bars, labels=[f"{t.seconds:.3g} s" for t in timed], fontsize=7)
-    axes[0].set(xscale="log", xlabel="wall s per call (best of repeats)",
-                title=f"dE[M(T)]/dθ, telegraph, n={report.n}, T={_TELEGRAPH.times[-1]:g}")
+    axes[0].set(
+        xscale="log",
+        xlabel="wall s per call (best of repeats)",
+        title=f"dE[M(T)]/dθ, telegraph, n={report.n}, T={_TELEGRAPH.times[-1]:g}",
+    )
     axes[0].tick_params(axis="y", labelsize=7)
     axes[0].invert_yaxis()
     paths.append(out / "cost.png")
@@ -741,7 +911,9 @@ def write_plots(report: Report, out: Path) -> list[Path]:
 
 
 def report(
-    scale: float = 1.0, out: Path = Path("ssagrad-bench"), peers: bool = True,
+    scale: float = 1.0,
+    out: Path = Path("ssagrad-bench"),
+    peers: bool = True,
     repeats: int = 3,
 ) -> str:
     """Run the estimator benchmark; write ``out/`` tables and plots; return the Markdown.

@@ -71,8 +71,9 @@ def run(scale: float = 1.0, repeats: int = 3, peers: bool = True) -> list[Row]:
                 repeats,
                 partial(simulate, model, times=times, n=n, seed=1, threads=threads),
             )
-            rows.append(Row(name, f"ssagrad ({threads} thread{'s' * (threads > 1)})",
-                            events, seconds))
+            rows.append(
+                Row(name, f"ssagrad ({threads} thread{'s' * (threads > 1)})", events, seconds)
+            )
         if peers and have("gillespy2"):
             import gillespy2
 

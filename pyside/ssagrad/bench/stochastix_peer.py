@@ -178,8 +178,18 @@ class PeerRun:
             overflow = self.overflow()
         else:
             grad, se, overflow = out, None, float("nan")
-        return PeerGradient(self.mode, self.parameters, grad, se, seconds, first_call_seconds,
-                            self.n, self.max_steps, overflow, self.version)
+        return PeerGradient(
+            self.mode,
+            self.parameters,
+            grad,
+            se,
+            seconds,
+            first_call_seconds,
+            self.n,
+            self.max_steps,
+            overflow,
+            self.version,
+        )
 
 
 def gs_st_runs(
@@ -241,7 +251,12 @@ def gs_st_runs(
 
         def one(key: Any) -> tuple[Any, Any]:
             result = sx.faststochsimsolve(
-                key, network, state0, T=horizon, max_steps=max_steps, solver=solver,
+                key,
+                network,
+                state0,
+                T=horizon,
+                max_steps=max_steps,
+                solver=solver,
                 save_propensities=False,
             )
             return result.x[-1, index], result.time_overflow
@@ -253,8 +268,14 @@ def gs_st_runs(
 
         def one(key: Any) -> Any:
             result = sx.stochsimsolve(
-                key, network, state0, T=horizon, max_steps=max_steps, solver=solver,
-                save_trajectory=False, save_propensities=False,
+                key,
+                network,
+                state0,
+                T=horizon,
+                max_steps=max_steps,
+                solver=solver,
+                save_trajectory=False,
+                save_propensities=False,
             )
             return result.x[-1, index]
 
@@ -270,11 +291,13 @@ def gs_st_runs(
 
     runs = []
     for mode in modes:
+
         def call(func: Callable[..., Any] = functions[mode]) -> np.ndarray:
             return np.asarray(jax.block_until_ready(func(k, keys)), dtype=np.float64)
 
-        runs.append(PeerRun(mode, call, overflow, tuple(net.parameters), n, max_steps,
-                            sx.__version__))
+        runs.append(
+            PeerRun(mode, call, overflow, tuple(net.parameters), n, max_steps, sx.__version__)
+        )
     return runs
 
 
@@ -302,8 +325,9 @@ def gs_st_gradient(
         One per mode.
     """
     results = []
-    for run in gs_st_runs(net, params, x0, species, horizon, n, max_steps, temperature,
-                          seed, modes):
+    for run in gs_st_runs(
+        net, params, x0, species, horizon, n, max_steps, temperature, seed, modes
+    ):
         first, _ = _best_of(1, run.call)
         seconds, out = _best_of(repeats, run.call)
         results.append(run.result(out, seconds, first))

@@ -151,8 +151,13 @@ def run(
     if max_events < 1:
         raise ValueError(f"max_events must be a positive integer, got {max_events!r}")
     states, alt_states, weights, status = engine.altpath(
-        problem.arrays, problem.theta, problem.x0, problem.times, trajectory_seeds(seed, n),
-        int(max_events), float(rate_margin),
+        problem.arrays,
+        problem.theta,
+        problem.x0,
+        problem.times,
+        trajectory_seeds(seed, n),
+        int(max_events),
+        float(rate_margin),
     )
     stuck = np.flatnonzero(status == _STATUS_MAX_EVENTS)
     if stuck.size:

@@ -78,8 +78,14 @@ def simulate_at(
 ) -> np.ndarray:
     """Direct-method states (N, T, S) at ``params`` with trajectory ``seeds``."""
     states, _, status = engine.simulate(
-        problem.arrays, problem.theta_with(params), problem.x0, problem.times, seeds,
-        "direct", max_events, 1.0,
+        problem.arrays,
+        problem.theta_with(params),
+        problem.x0,
+        problem.times,
+        seeds,
+        "direct",
+        max_events,
+        1.0,
     )
     raise_if_stuck(status, max_events, "trajectories")
     return states
@@ -101,9 +107,7 @@ def jackknife_se(statistic: Callable[[np.ndarray], np.ndarray], n: int) -> np.nd
     return np.sqrt((groups - 1) / groups * (spread**2).sum(axis=0))
 
 
-def perturbations(
-    params: np.ndarray, h: float, relative: bool
-) -> tuple[np.ndarray, np.ndarray]:
+def perturbations(params: np.ndarray, h: float, relative: bool) -> tuple[np.ndarray, np.ndarray]:
     """Upper and lower parameter vectors, (P, P): row ``p`` moves parameter ``p`` only.
 
     Relative steps ``h theta_p``; a zero parameter (or ``relative=False``) gets the

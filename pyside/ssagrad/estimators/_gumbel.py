@@ -171,8 +171,14 @@ def auto_time_smoothing(problem: Problem, engine: Any, seed: int, max_events: in
         return 0.0
     seeds = trajectory_seeds(seed, PILOT_TRAJECTORIES, stream=1)
     _, events, status = engine.simulate(
-        problem.arrays, problem.theta, problem.x0, np.array([t_last]), seeds, "direct",
-        max_events, t_last,
+        problem.arrays,
+        problem.theta,
+        problem.x0,
+        np.array([t_last]),
+        seeds,
+        "direct",
+        max_events,
+        t_last,
     )
     _raise_if_stuck(status, PILOT_TRAJECTORIES, max_events, "pilot trajectories")
     mean_events = float(np.mean(events))
@@ -245,8 +251,14 @@ def run(
     if smoothing is None:
         smoothing = auto_time_smoothing(problem, engine, seed, max_events)
     states, tangents, status = engine.gumbel(
-        problem.arrays, problem.theta, problem.x0, problem.times, trajectory_seeds(seed, n),
-        max_events, temperature, smoothing,
+        problem.arrays,
+        problem.theta,
+        problem.x0,
+        problem.times,
+        trajectory_seeds(seed, n),
+        max_events,
+        temperature,
+        smoothing,
     )
     _raise_if_stuck(status, n, max_events, "trajectories")
     return GumbelSamples(problem, states, tangents, temperature, smoothing)

@@ -137,7 +137,11 @@ def run(
     if max_events < 1:
         raise ValueError(f"max_events must be a positive integer, got {max_events!r}")
     states, scores, status = engine.score(
-        problem.arrays, problem.theta, problem.x0, problem.times, trajectory_seeds(seed, n),
+        problem.arrays,
+        problem.theta,
+        problem.x0,
+        problem.times,
+        trajectory_seeds(seed, n),
         int(max_events),
     )
     stuck = int(np.count_nonzero(status == _STATUS_MAX_EVENTS))

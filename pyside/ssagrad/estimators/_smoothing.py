@@ -271,9 +271,11 @@ def run(
     x_plus = np.empty(shape, dtype=np.int64)
     x_minus = np.empty(shape, dtype=np.int64)
     for k in range(u.shape[0]):
-        x_plus[k] = simulate_at(problem, engine, problem.params * np.exp(sigma * u[k]), seeds,
-                                max_events)
-        x_minus[k] = simulate_at(problem, engine, problem.params * np.exp(-sigma * u[k]), seeds,
-                                 max_events)
+        x_plus[k] = simulate_at(
+            problem, engine, problem.params * np.exp(sigma * u[k]), seeds, max_events
+        )
+        x_minus[k] = simulate_at(
+            problem, engine, problem.params * np.exp(-sigma * u[k]), seeds, max_events
+        )
     block = n_p if orthogonal else 1
     return SmoothingSamples(problem, states, u, sigma, block, x_plus, x_minus)

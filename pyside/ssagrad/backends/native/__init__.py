@@ -107,7 +107,15 @@ class NativeBackend:
         scores = np.zeros((n, n_t, n_p))
         status = np.empty(n, dtype=np.int64)
         score_ensemble(
-            kernel_network(arrays), theta, n_p, x0, times, seeds, max_events, states, scores,
+            kernel_network(arrays),
+            theta,
+            n_p,
+            x0,
+            times,
+            seeds,
+            max_events,
+            states,
+            scores,
             status,
         )
         return states, scores, status
@@ -139,8 +147,18 @@ class NativeBackend:
         tangents = np.zeros((n, n_t, arrays.n_species, n_p))
         status = np.empty(n, dtype=np.int64)
         gumbel_ensemble(
-            kernel_network(arrays), theta, n_p, x0, times, seeds, max_events, temperature,
-            time_smoothing, states, tangents, status,
+            kernel_network(arrays),
+            theta,
+            n_p,
+            x0,
+            times,
+            seeds,
+            max_events,
+            temperature,
+            time_smoothing,
+            states,
+            tangents,
+            status,
         )
         return states, tangents, status
 
@@ -173,8 +191,18 @@ class NativeBackend:
         weights = np.zeros((n, n_t, n_p))
         status = np.empty(n, dtype=np.int64)
         altpath_ensemble(
-            kernel_network(arrays), theta, n_p, x0, times, seeds, max_events, rate_margin,
-            states, alt_states, weights, status,
+            kernel_network(arrays),
+            theta,
+            n_p,
+            x0,
+            times,
+            seeds,
+            max_events,
+            rate_margin,
+            states,
+            alt_states,
+            weights,
+            status,
         )
         return states, alt_states, weights, status
 
@@ -203,7 +231,15 @@ class NativeBackend:
         x_minus = np.empty((n, n_t, arrays.n_species, n_d), dtype=np.int64)
         status = np.empty(n, dtype=np.int64)
         coupled_ensemble(
-            kernel_network(arrays), theta_plus, theta_minus, x0, times, seeds, max_events,
-            x_plus, x_minus, status,
+            kernel_network(arrays),
+            theta_plus,
+            theta_minus,
+            x0,
+            times,
+            seeds,
+            max_events,
+            x_plus,
+            x_minus,
+            status,
         )
         return x_plus, x_minus, status

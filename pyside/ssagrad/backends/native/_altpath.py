@@ -159,8 +159,20 @@ def _record(m, x, y, live, weight, states, alt_states, weights):
 
 @njit(cache=True)
 def altpath_trajectory(
-    net, theta, theta_floor, n_params, par_ptr, par_index, x0, times, seed, max_events,
-    margin, states, alt_states, weights,
+    net,
+    theta,
+    theta_floor,
+    n_params,
+    par_ptr,
+    par_index,
+    x0,
+    times,
+    seed,
+    max_events,
+    margin,
+    states,
+    alt_states,
+    weights,
 ):
     """Simulate one primal path with its alternatives; return (steps, status).
 
@@ -355,8 +367,18 @@ def altpath_trajectory(
 
 @njit(cache=True, parallel=True)
 def altpath_ensemble(
-    net, theta, n_params, x0, times, seeds, max_events, rate_margin, states, alt_states,
-    weights, status,
+    net,
+    theta,
+    n_params,
+    x0,
+    times,
+    seeds,
+    max_events,
+    rate_margin,
+    states,
+    alt_states,
+    weights,
+    status,
 ):
     """``len(seeds)`` primal paths with one pruned alternative per parameter, in parallel.
 
@@ -371,7 +393,19 @@ def altpath_ensemble(
     par_ptr, par_index = _parameter_reactions(net, n_params)
     for i in prange(seeds.shape[0]):
         _, s = altpath_trajectory(
-            net, theta, theta_floor, n_params, par_ptr, par_index, x0, times, seeds[i],
-            max_events, rate_margin, states[i], alt_states[i], weights[i],
+            net,
+            theta,
+            theta_floor,
+            n_params,
+            par_ptr,
+            par_index,
+            x0,
+            times,
+            seeds[i],
+            max_events,
+            rate_margin,
+            states[i],
+            alt_states[i],
+            weights[i],
         )
         status[i] = s

@@ -142,8 +142,15 @@ def coupled_ensemble(
         worst = STATUS_OK
         for d in range(n_dirs):
             _, s = coupled_pair(
-                net, theta_plus[d], theta_minus[d], x0, times, direction_seed(seeds[i], d),
-                max_events, out_plus, out_minus,
+                net,
+                theta_plus[d],
+                theta_minus[d],
+                x0,
+                times,
+                direction_seed(seeds[i], d),
+                max_events,
+                out_plus,
+                out_minus,
             )
             if s != STATUS_OK:
                 worst = s

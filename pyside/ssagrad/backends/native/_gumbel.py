@@ -25,8 +25,11 @@ Tangent pass, forward mode, one tangent per parameter ``theta_p``:
 
 Performance: a non-inlined helper call that takes arrays pays their reference counting
 (the ``net`` tuple alone holds eleven), which costs more than the arithmetic of an
-event. The per-event path is therefore written out in :func:`gumbel_trajectory` and only
-calls scalar helpers; Hill-law reactions take the slower general path.
+event. The per-event path is therefore written out in :func:`_gumbel_chunk` and only
+calls scalar helpers (the random stream is kept in four scalars, the mass-action
+initialisation is inline too); Hill-law reactions take the slower general path. The
+ensemble runs trajectories in chunks that share their scratch buffers (each trajectory
+resets them, so results do not depend on the chunking or the thread count).
 """
 
 import math
@@ -50,7 +53,7 @@ from ._propensity import (
     propensity_gradient,
     rate_factor,
 )
-from ._rng import rng_exponential, rng_init
+from ._rng import _GOLDEN, _MIX1, _MIX2, _TWO_M53, _rotl
 
 #: Half-width of the event-time window in units of ``eps``: ``sigma'(12) < 7e-6``.
 WINDOW = 12.0
@@ -94,6 +97,22 @@ def binomial_derivative(count, r):
     for k in range(2, r + 1):
         factorial *= k
     return total / factorial
+
+
+@njit(cache=True)
+def _binomial_pair(count, r):
+    """``(C(count, r), d/dx C(x, r) at count)``: the values of :func:`_binomial` and
+    :func:`binomial_derivative`, with ``r = 1, 2`` written out (same operations, same bits)."""
+    if r == 1:
+        return float(count), 1.0
+    if r == 2:
+        if count < 1:
+            return 0.0, 0.0
+        deriv = (float(count - 1) + float(count)) / 2.0
+        if count < 2:
+            return 0.0, deriv
+        return float(count) * float(count - 1) / 2.0, deriv
+    return _binomial(count, r), binomial_derivative(count, r)
 
 
 @njit(cache=True)
@@ -159,6 +178,50 @@ def _refresh_general(j, x, theta, n_params, net, scratch, a, da_theta, d_reactan
 
 
 @njit(cache=True)
+def _refresh_mass_action(
+    j,
+    x,
+    theta,
+    n_params,
+    reactant_ptr,
+    reactant_species,
+    reactant_coeff,
+    rate_slots,
+    a,
+    da_theta,
+    d_reactant,
+):
+    """Propensity and derivatives of mass-action reaction ``j`` at state ``x``.
+
+    Writes ``a[j]``, the rate-constant entry of ``da_theta[j]`` (the only non-zero of the
+    row) and ``d a_j / d x`` at each reactant entry. Takes the arrays, not the ``net``
+    tuple, so that LLVM inlines it (see :func:`simple_propensity`). Coefficient 1 is
+    written out: C(x, 1) = x, d/dx C(x, 1) = 1.
+    """
+    k = theta[rate_slots[j, 0]]
+    comb = 1.0
+    for r in range(reactant_ptr[j], reactant_ptr[j + 1]):
+        count = x[reactant_species[r]]
+        if reactant_coeff[r] == 1:
+            comb *= float(count)
+            d = k
+        else:
+            value, slope = _binomial_pair(count, reactant_coeff[r])
+            comb *= value
+            d = k * slope
+        for r2 in range(reactant_ptr[j], reactant_ptr[j + 1]):
+            if r2 != r:
+                if reactant_coeff[r2] == 1:
+                    d *= float(x[reactant_species[r2]])
+                else:
+                    d *= _binomial_pair(x[reactant_species[r2]], reactant_coeff[r2])[0]
+        d_reactant[r] = d
+    a[j] = k * comb
+    if rate_slots[j, 0] < n_params:
+        da_theta[j, rate_slots[j, 0]] = comb
+
+
+@njit(cache=True)
 def observation_smoothing(times, time_smoothing):
     """Smoothing scale at each observation: ``min(time_smoothing, t_m / EDGE)``, 0 at ``t_m = 0``.
 
@@ -173,13 +236,60 @@ def observation_smoothing(times, time_smoothing):
 
 
 @njit(cache=True)
-def gumbel_trajectory(
-    net, theta, n_params, x0, times, seed, max_events, inv_temp, eps, states, tangents
-):
-    """One GS-ST trajectory: states (T x S) and tangents (T x S x P); return (events, status).
+def _splitmix_word(z):
+    """One splitmix64 step of :func:`rng_init`: return the advanced ``z`` and its output."""
+    z = z + _GOLDEN
+    w = (z ^ (z >> np.uint64(30))) * _MIX1
+    w = (w ^ (w >> np.uint64(27))) * _MIX2
+    return z, w ^ (w >> np.uint64(31))
 
-    ``tangents`` is overwritten. ``inv_temp`` is ``1 / temperature``; ``eps`` (T,) the time
-    smoothing at each observation (0: hard lookup, no event-time term).
+
+@njit(cache=True)
+def _exponential(s0, s1, s2, s3):
+    """:func:`rng_exponential` on a state held in four scalars: (variate, new state).
+
+    Same stream and same bits as the array version; the state stays in registers.
+    """
+    result = _rotl(s1 * np.uint64(5), 7) * np.uint64(9)
+    t = s1 << np.uint64(17)
+    s2 ^= s0
+    s3 ^= s1
+    s1 ^= s2
+    s0 ^= s3
+    s2 ^= t
+    s3 = _rotl(s3, 45)
+    u = float(result >> np.uint64(11)) * _TWO_M53
+    return -math.log(1.0 - u), s0, s1, s2, s3
+
+
+#: Trajectories per work item of :func:`gumbel_ensemble` (they share scratch buffers).
+CHUNK = 32
+
+
+@njit(cache=True, error_model="numpy")
+def _gumbel_chunk(
+    net,
+    theta,
+    n_params,
+    x0,
+    times,
+    seeds,
+    lo,
+    hi,
+    max_events,
+    inv_temp,
+    eps,
+    states,
+    tangents,
+    events_out,
+    status,
+):
+    """GS-ST trajectories ``lo .. hi - 1`` into ``states[i]`` (T x S), ``tangents[i]``.
+
+    The scratch buffers are allocated once here and fully reset for every trajectory, so
+    each trajectory depends on its own seed only (not on the chunking or the threads).
+    ``tangents[i]`` is overwritten; ``inv_temp`` is ``1 / temperature``; ``eps`` (T,) the
+    time smoothing at each observation (0: hard lookup, no event-time term).
     """
     n_reactions = net[CHANGE_PTR].shape[0] - 1
     n_species = x0.shape[0]
@@ -195,158 +305,264 @@ def gumbel_trajectory(
     reactant_species = net[REACTANT_SPECIES]
     reactant_coeff = net[REACTANT_COEFF]
     n_times = times.shape[0]
-    rng = rng_init(seed)
 
-    x = x0.copy()
+    x = np.empty(n_species, dtype=x0.dtype)
     a = np.empty(n_reactions)
-    da_theta = np.zeros((n_reactions, n_params))  # d a_j / d theta_p at the current state
-    d_reactant = np.zeros(reactant_species.shape[0])  # d a_j / d x at each reactant entry
-    d_hill = np.zeros(n_reactions)  # d a_j / d x at the Hill species
+    da_theta = np.empty((n_reactions, n_params))  # d a_j / d theta_p at the current state
+    d_reactant = np.empty(reactant_species.shape[0])  # d a_j / d x at each reactant entry
+    d_hill = np.empty(n_reactions)  # d a_j / d x at the Hill species
     scratch = np.empty(theta.shape[0])
     da = np.empty((n_reactions, n_params))  # total tangent of a_j
-    dx = np.zeros((n_species, n_params))
-    dt = np.zeros(n_params)
+    dx = np.empty((n_species, n_params))
+    dt = np.empty(n_params)
     y = np.empty(n_reactions)
     mean_dz = np.empty(n_params)
+    w = np.empty(n_reactions)  # y_j / (lambda a_j)
+    dz = np.empty(n_params)  # w_j d a_j - y_j <dz>, the relaxed-choice tangent per nu_j
+    delta_f = np.empty(change_delta.shape[0])  # the state changes as floats
+    for q in range(change_delta.shape[0]):
+        delta_f[q] = change_delta[q]
+    general = False
     for j in range(n_reactions):
-        _refresh_general(j, x, theta, n_params, net, scratch, a, da_theta, d_reactant, d_hill)
-    tangents[:, :, :] = 0.0
+        if rate_code[j] != 0:
+            general = True
 
     reach = 0.0
     for mm in range(n_times):
         reach = max(reach, WINDOW * eps[mm])
     t_last = times[n_times - 1]
-    m = 0  # next observation to record
-    t = 0.0
-    events = 0
-    while True:
-        a0 = 0.0
-        for j in range(n_reactions):
-            a0 += a[j]
-        if a0 > 0.0:
-            tau = rng_exponential(rng) / a0
-            t_next = t + tau
-        else:
-            tau = np.inf
-            t_next = np.inf
-        while m < n_times and times[m] < t_next:
-            for s in range(n_species):
-                states[m, s] = x[s]
-                for p in range(n_params):
-                    tangents[m, s, p] += dx[s, p]
-            m += 1
-        # Done once every observation is recorded and the next event is out of their reach.
-        if m == n_times and not t_next - reach <= t_last:
-            return events, STATUS_OK
-        if events >= max_events:
-            for mm in range(m, n_times):
-                for s in range(n_species):
-                    states[mm, s] = x[s]
-                    for p in range(n_params):
-                        tangents[mm, s, p] += dx[s, p]
-            return events, STATUS_MAX_EVENTS
+    unit_temp = inv_temp == 1.0
 
-        # Total propensity tangents (parameters and state) and the waiting-time tangent.
-        for j in range(n_reactions):
+    for traj in range(lo, hi):
+        # Random stream of this trajectory (rng_init, held in scalars).
+        z = np.uint64(seeds[traj])
+        z, s0 = _splitmix_word(z)
+        z, s1 = _splitmix_word(z)
+        z, s2 = _splitmix_word(z)
+        z, s3 = _splitmix_word(z)
+        if s0 == 0 and s1 == 0 and s2 == 0 and s3 == 0:
+            s0 = np.uint64(1)
+
+        for s in range(n_species):
+            x[s] = x0[s]
             for p in range(n_params):
-                da[j, p] = da_theta[j, p]
-            for q in range(reactant_ptr[j], reactant_ptr[j + 1]):
-                d = d_reactant[q]
-                if d != 0.0:
-                    s = reactant_species[q]
-                    for p in range(n_params):
-                        da[j, p] += d * dx[s, p]
-            s = hill_species[j]
-            if s >= 0 and d_hill[j] != 0.0:
-                for p in range(n_params):
-                    da[j, p] += d_hill[j] * dx[s, p]
+                dx[s, p] = 0.0
         for p in range(n_params):
-            da0 = 0.0
-            for j in range(n_reactions):
-                da0 += da[j, p]
-            dt[p] -= tau * da0 / a0
-
-        # Gumbel-max choice: argmax_j log(a_j / e_j); y_j proportional to (a_j / e_j)^(1/lambda).
-        chosen = -1
-        key_max = 0.0
-        for j in range(n_reactions):
-            if a[j] > 0.0:
-                key = a[j] / max(rng_exponential(rng), 1e-300)  # Exp(1) can return 0
-                y[j] = key
-                if key > key_max:
-                    key_max = key
-                    chosen = j
-            else:
-                y[j] = 0.0
-        total = 0.0
-        for j in range(n_reactions):
-            if y[j] > 0.0:
-                ratio = y[j] / key_max
-                y[j] = ratio if inv_temp == 1.0 else ratio**inv_temp
-                total += y[j]
-        for p in range(n_params):
-            mean_dz[p] = 0.0
-        for j in range(n_reactions):
-            if y[j] > 0.0:
-                y[j] /= total
-                w = y[j] * inv_temp / a[j]
+            dt[p] = 0.0
+        for m in range(n_times):
+            for s in range(n_species):
                 for p in range(n_params):
-                    mean_dz[p] += w * da[j, p]
-        # Straight-through state tangent: dx += nu^T dy, dy_j = y_j (dz_j - <dz>).
+                    tangents[traj, m, s, p] = 0.0
+        # Initial propensities and derivatives; mass action as in propensity_gradient.
         for j in range(n_reactions):
-            if y[j] > 0.0:
-                w = y[j] * inv_temp / a[j]
-                for q in range(change_ptr[j], change_ptr[j + 1]):
-                    s = change_species[q]
-                    delta = change_delta[q]
-                    for p in range(n_params):
-                        dx[s, p] += delta * (w * da[j, p] - y[j] * mean_dz[p])
-
-        # The event itself: exact integer update at t_next.
-        for q in range(change_ptr[chosen], change_ptr[chosen + 1]):
-            x[change_species[q]] += change_delta[q]
-        t = t_next
-        events += 1
-
-        # Smoothed event-time term at the observations within reach of t: those before
-        # index m lie before t, the others at or after it.
-        if reach > 0.0:
-            mm = m
-            while mm > 0 and times[mm - 1] >= t - reach:
-                mm -= 1
-            while mm < n_times and times[mm] <= t + reach:
-                lag = times[mm] - t
-                e = eps[mm]
-                if abs(lag) <= WINDOW * e:
-                    c = math.cosh(0.5 * lag / e)
-                    weight = 1.0 / (4.0 * e * c * c)  # sigma'(lag / e) / e
-                    for q in range(change_ptr[chosen], change_ptr[chosen + 1]):
-                        s = change_species[q]
-                        delta = change_delta[q]
-                        for p in range(n_params):
-                            tangents[mm, s, p] -= delta * weight * dt[p]
-                mm += 1
-
-        # Propensities, parameter and state derivatives of the affected reactions.
-        for q in range(dep_ptr[chosen], dep_ptr[chosen + 1]):
-            i = dep_index[q]
-            if rate_code[i] != 0:
+            if rate_code[j] != 0:
                 _refresh_general(
-                    i, x, theta, n_params, net, scratch, a, da_theta, d_reactant, d_hill
+                    j, x, theta, n_params, net, scratch, a, da_theta, d_reactant, d_hill
                 )
                 continue
-            k = theta[rate_slots[i, 0]]
-            comb = 1.0
-            for r in range(reactant_ptr[i], reactant_ptr[i + 1]):
-                comb *= _binomial(x[reactant_species[r]], reactant_coeff[r])
-                d = k * binomial_derivative(x[reactant_species[r]], reactant_coeff[r])
-                for r2 in range(reactant_ptr[i], reactant_ptr[i + 1]):
-                    if r2 != r:
-                        d *= _binomial(x[reactant_species[r2]], reactant_coeff[r2])
-                d_reactant[r] = d
-            a[i] = k * comb
-            if rate_slots[i, 0] < n_params:  # the only non-zero of the row
-                da_theta[i, rate_slots[i, 0]] = comb
+            for p in range(n_params):
+                da_theta[j, p] = 0.0
+            d_hill[j] = 0.0
+            _refresh_mass_action(
+                j,
+                x,
+                theta,
+                n_params,
+                reactant_ptr,
+                reactant_species,
+                reactant_coeff,
+                rate_slots,
+                a,
+                da_theta,
+                d_reactant,
+            )
+
+        m = 0  # next observation to record
+        t = 0.0
+        events = 0
+        while True:
+            a0 = 0.0
+            for j in range(n_reactions):
+                a0 += a[j]
+            if a0 > 0.0:
+                e0, s0, s1, s2, s3 = _exponential(s0, s1, s2, s3)
+                tau = e0 / a0
+                t_next = t + tau
+            else:
+                tau = np.inf
+                t_next = np.inf
+            while m < n_times and times[m] < t_next:
+                for s in range(n_species):
+                    states[traj, m, s] = x[s]
+                    for p in range(n_params):
+                        tangents[traj, m, s, p] += dx[s, p]
+                m += 1
+            # Done once every observation is recorded and the next event is out of reach.
+            if m == n_times and not t_next - reach <= t_last:
+                status[traj] = STATUS_OK
+                break
+            if events >= max_events:
+                for mm in range(m, n_times):
+                    for s in range(n_species):
+                        states[traj, mm, s] = x[s]
+                        for p in range(n_params):
+                            tangents[traj, mm, s, p] += dx[s, p]
+                status[traj] = STATUS_MAX_EVENTS
+                break
+
+            # Total propensity tangents (parameters and state) and the waiting-time tangent.
+            for j in range(n_reactions):
+                for p in range(n_params):
+                    da[j, p] = da_theta[j, p]
+                for q in range(reactant_ptr[j], reactant_ptr[j + 1]):
+                    d = d_reactant[q]
+                    if d != 0.0:
+                        s = reactant_species[q]
+                        for p in range(n_params):
+                            da[j, p] += d * dx[s, p]
+                if general:
+                    s = hill_species[j]
+                    if s >= 0 and d_hill[j] != 0.0:
+                        for p in range(n_params):
+                            da[j, p] += d_hill[j] * dx[s, p]
+            for p in range(n_params):  # (a scalar sum: no memset call for a tiny array)
+                da0 = 0.0
+                for j in range(n_reactions):
+                    da0 += da[j, p]
+                dt[p] -= tau * da0 / a0
+
+            # Gumbel-max choice: argmax_j log(a_j / e_j); y_j proportional to
+            # (a_j / e_j)^(1/lambda).
+            chosen = -1
+            key_max = 0.0
+            for j in range(n_reactions):
+                if a[j] > 0.0:
+                    e, s0, s1, s2, s3 = _exponential(s0, s1, s2, s3)
+                    if e < 1e-300:  # Exp(1) can return 0
+                        e = 1e-300
+                    key = a[j] / e
+                    y[j] = key
+                    if key > key_max:
+                        key_max = key
+                        chosen = j
+                else:
+                    y[j] = 0.0
+            total = 0.0
+            if unit_temp:
+                for j in range(n_reactions):
+                    if y[j] > 0.0:
+                        ratio = y[j] / key_max
+                        y[j] = ratio
+                        total += ratio
+            else:
+                for j in range(n_reactions):
+                    if y[j] > 0.0:
+                        ratio = (y[j] / key_max) ** inv_temp
+                        y[j] = ratio
+                        total += ratio
+            for j in range(n_reactions):
+                if y[j] > 0.0:
+                    y[j] /= total
+                    w[j] = y[j] * inv_temp / a[j]
+            for p in range(n_params):
+                acc = 0.0
+                for j in range(n_reactions):
+                    if y[j] > 0.0:
+                        acc += w[j] * da[j, p]
+                mean_dz[p] = acc
+            # Straight-through state tangent: dx += nu^T dy, dy_j = y_j (dz_j - <dz>).
+            for j in range(n_reactions):
+                if y[j] > 0.0:
+                    yj = y[j]
+                    wj = w[j]
+                    for p in range(n_params):
+                        dz[p] = wj * da[j, p] - yj * mean_dz[p]
+                    for q in range(change_ptr[j], change_ptr[j + 1]):
+                        s = change_species[q]
+                        delta = delta_f[q]
+                        for p in range(n_params):
+                            dx[s, p] += delta * dz[p]
+
+            # The event itself: exact integer update at t_next.
+            for q in range(change_ptr[chosen], change_ptr[chosen + 1]):
+                x[change_species[q]] += change_delta[q]
+            t = t_next
+            events += 1
+
+            # Smoothed event-time term at the observations within reach of t: those before
+            # index m lie before t, the others at or after it.
+            if reach > 0.0:
+                mm = m
+                while mm > 0 and times[mm - 1] >= t - reach:
+                    mm -= 1
+                while mm < n_times and times[mm] <= t + reach:
+                    lag = times[mm] - t
+                    e = eps[mm]
+                    if abs(lag) <= WINDOW * e:
+                        c = math.cosh(0.5 * lag / e)
+                        weight = 1.0 / (4.0 * e * c * c)  # sigma'(lag / e) / e
+                        for q in range(change_ptr[chosen], change_ptr[chosen + 1]):
+                            s = change_species[q]
+                            dw = delta_f[q] * weight
+                            for p in range(n_params):
+                                tangents[traj, mm, s, p] -= dw * dt[p]
+                    mm += 1
+
+            # Propensities, parameter and state derivatives of the affected reactions.
+            for q in range(dep_ptr[chosen], dep_ptr[chosen + 1]):
+                i = dep_index[q]
+                if rate_code[i] != 0:
+                    _refresh_general(
+                        i, x, theta, n_params, net, scratch, a, da_theta, d_reactant, d_hill
+                    )
+                    continue
+                _refresh_mass_action(
+                    i,
+                    x,
+                    theta,
+                    n_params,
+                    reactant_ptr,
+                    reactant_species,
+                    reactant_coeff,
+                    rate_slots,
+                    a,
+                    da_theta,
+                    d_reactant,
+                )
+        events_out[traj] = events
+
+
+@njit(cache=True)
+def gumbel_trajectory(
+    net, theta, n_params, x0, times, seed, max_events, inv_temp, eps, states, tangents
+):
+    """One GS-ST trajectory: states (T x S) and tangents (T x S x P); return (events, status).
+
+    ``tangents`` is overwritten. ``inv_temp`` is ``1 / temperature``; ``eps`` (T,) the time
+    smoothing at each observation (0: hard lookup, no event-time term).
+    """
+    seeds = np.empty(1, dtype=np.uint64)
+    seeds[0] = seed
+    events = np.empty(1, dtype=np.int64)
+    status = np.empty(1, dtype=np.int64)
+    _gumbel_chunk(
+        net,
+        theta,
+        n_params,
+        x0,
+        times,
+        seeds,
+        0,
+        1,
+        max_events,
+        inv_temp,
+        eps,
+        states.reshape((1,) + states.shape),
+        tangents.reshape((1,) + tangents.shape),
+        events,
+        status,
+    )
+    return events[0], status[0]
 
 
 @njit(cache=True, parallel=True)
@@ -366,14 +582,32 @@ def gumbel_ensemble(
 ):
     """``len(seeds)`` GS-ST trajectories in parallel into ``states`` and ``tangents``.
 
-    Each trajectory owns the random stream of its seed, so results do not depend on the
+    Trajectories run in chunks of :data:`CHUNK` that share scratch buffers; each owns the
+    random stream of its seed and resets every buffer, so results do not depend on the
     number of threads.
     """
     inv_temp = 1.0 / temperature
     eps = observation_smoothing(times, time_smoothing)
-    for i in prange(seeds.shape[0]):
-        _, s = gumbel_trajectory(
-            net, theta, n_params, x0, times, seeds[i], max_events, inv_temp, eps, states[i],
-            tangents[i],
+    n = seeds.shape[0]
+    events = np.empty(n, dtype=np.int64)
+    n_chunks = (n + CHUNK - 1) // CHUNK
+    for c in prange(n_chunks):
+        lo = c * CHUNK
+        hi = min(lo + CHUNK, n)
+        _gumbel_chunk(
+            net,
+            theta,
+            n_params,
+            x0,
+            times,
+            seeds,
+            lo,
+            hi,
+            max_events,
+            inv_temp,
+            eps,
+            states,
+            tangents,
+            events,
+            status,
         )
-        status[i] = s
