@@ -16,6 +16,7 @@ def small(monkeypatch):
     monkeypatch.setattr(estimators, "ESTIMATORS", ("score", "fd", "no_such_estimator"))
     monkeypatch.setattr(estimators, "TEMPERATURES", (1.0,))
     monkeypatch.setattr(estimators, "HORIZONS", (1.0, 2.0, 5.0))
+    monkeypatch.setattr(estimators, "TIMING_SECONDS", 0.0)
 
 
 def test_report_writes_tables_and_plots(small, tmp_path):

@@ -43,6 +43,7 @@ from .._version import __version__
 from ..estimators import gradient
 from ..simulate import simulate
 from .peers import have
+from .timing import TIMING_SECONDS, best_of
 
 #: Sampling estimators under test (``exact`` is the reference).
 ESTIMATORS = ("score", "gumbel", "altpath", "smoothing", "fd", "cfd")
@@ -56,7 +57,7 @@ HORIZON_EXTRA = (("gumbel λ=0.1", "gumbel", {"temperature": 0.1}),)
 BASE_N = 4000
 #: Seed of every estimator run (and of stochastix's keys).
 SEED = 2026
-#: Least best-of repeats of the (interleaved) section-4 timings, the noisiest ratio.
+#: Least best-of rounds of the (interleaved) section-4 timings, the noisiest ratio.
 COST_REPEATS = 5
 #: Temperature of the section-4 comparison (stochastix's default ``logits_scale``).
 COST_TEMPERATURE = 1.0
@@ -162,15 +163,6 @@ class Report:
     seconds: float = math.nan
 
 
-def _best_of(repeats: int, func: Callable[[], Any]) -> tuple[float, Any]:
-    best, out = np.inf, None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        out = func()
-        best = min(best, time.perf_counter() - start)
-    return best, out
-
-
 def _error_text(exc: Exception) -> str:
     return f"{type(exc).__name__}: {exc}".replace("|", "/").replace("\n", " ")[:160]
 
@@ -239,7 +231,7 @@ def _measure(
 
         if estimator != "exact":  # nothing to compile there
             run(min(n, 16))
-        seconds, ds = _best_of(repeats, run)
+        seconds, ds = best_of(repeats, run, TIMING_SECONDS)
         summary = compare(ds.dmean.values, ds.dmean_se.values, exact)
     except Exception as exc:  # a missing or failing estimator is reported, not fatal
         row.error = _error_text(exc)
@@ -258,7 +250,7 @@ def _ssa_seconds(case: Case, times: Sequence[float], n: int, repeats: int) -> tu
         return simulate(model, params=params, times=times, n=n, seed=SEED)
 
     run()
-    return _best_of(repeats, run)
+    return best_of(repeats, run, TIMING_SECONDS)
 
 
 def accuracy(n: int, repeats: int) -> list[Accuracy]:
@@ -337,20 +329,22 @@ class _Contender:
 
 
 def _time_interleaved(contenders: list[_Contender], repeats: int) -> None:
-    """Warm every contender up, then time them round-robin, best of ``repeats`` each.
+    """Warm every contender up, then time them round-robin for ``repeats`` rounds.
 
     Interleaving exposes all of them to the same background load, so that their ratios
-    are less noisy on a shared machine than timing one after the other.
+    are less noisy on a shared machine than timing one after the other. In each round a
+    contender is called until it has run :data:`TIMING_SECONDS` (at least once); its
+    time is the best single call over all rounds.
     """
     for c in contenders:
         try:
-            c.first_call_seconds, c.output = _best_of(1, c.call)
+            c.first_call_seconds, c.output = best_of(1, c.call)
         except Exception as exc:  # reported in the table
             c.error = _error_text(exc)
     for _ in range(repeats):
         for c in contenders:
             if not c.error:
-                seconds, c.output = _best_of(1, c.call)
+                seconds, c.output = best_of(1, c.call, TIMING_SECONDS)
                 c.seconds = min(c.seconds, seconds)
 
 
@@ -568,7 +562,8 @@ def format_report(report: Report, scale: float) -> str:
         f"ssagrad {__version__}, scale {scale:g}: n = {report.n} trajectories per gradient, "
         f"seed {SEED}; {os.cpu_count()} cores, {numba.config.NUMBA_NUM_THREADS} Numba "
         f"threads; {platform.processor() or platform.machine()}; Python "
-        f"{platform.python_version()}. Wall times are best of the repeats after a warm-up "
+        f"{platform.python_version()}. Wall times are the best single call of at least "
+        f"{report.repeats} calls continued until {TIMING_SECONDS:g} s are spent, after a warm-up "
         f"(compilation excluded); total run {report.seconds:.0f} s.",
         "",
         "## 1. Accuracy and cost against the exact gradient (dE[X(t)]/dθ, all entries)",
@@ -639,8 +634,9 @@ def format_report(report: Report, scale: float) -> str:
         "Same n, horizon, temperature (λ = 1, stochastix's default `logits_scale`) and "
         "quantity; `events` are the reaction events of the plain SSA ensemble. All rows are "
         "warmed up, then timed round-robin (interleaved, so that they share the machine's "
-        "background load), best of "
-        f"{max(report.repeats, COST_REPEATS)}. stochastix "
+        f"background load) for {max(report.repeats, COST_REPEATS)} rounds; within a round a "
+        f"row is called again until it has run {TIMING_SECONDS:g} s, and its time is the "
+        "best single call. stochastix "
         "runs JAX on the CPU in float32 with `vmap` over n keys; its first call (tracing + "
         "XLA compilation + one run) is reported separately and not counted. Plot: "
         "`cost.png`.",

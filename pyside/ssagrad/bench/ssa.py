@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from functools import partial
 
@@ -11,6 +10,7 @@ import numpy as np
 from .. import models
 from ..simulate import simulate
 from .peers import gillespy2_model, have
+from .timing import TIMING_SECONDS, best_of
 
 #: (model name, horizon, trajectories) of the standard workloads.
 WORKLOADS = (
@@ -35,15 +35,6 @@ class Row:
         return self.seconds / self.events * 1e9
 
 
-def _best_of(repeats: int, func) -> float:
-    best = np.inf
-    for _ in range(repeats):
-        start = time.perf_counter()
-        func()
-        best = min(best, time.perf_counter() - start)
-    return best
-
-
 def run(scale: float = 1.0, repeats: int = 3, peers: bool = True) -> list[Row]:
     """Run the SSA workloads; return one row per (model, simulator).
 
@@ -52,7 +43,8 @@ def run(scale: float = 1.0, repeats: int = 3, peers: bool = True) -> list[Row]:
     scale : float
         Multiplies the number of trajectories (use < 1 for a quick look).
     repeats : int
-        Best-of repeats for each timing (compilation is excluded by a warm-up).
+        Least calls per timing; calls go on until :data:`TIMING_SECONDS` are spent too,
+        and the best single call counts (compilation is excluded by a warm-up).
     peers : bool
         Also time GillesPy2's ``SSACSolver`` when it is installed.
     """
@@ -67,9 +59,10 @@ def run(scale: float = 1.0, repeats: int = 3, peers: bool = True) -> list[Row]:
         ds = simulate(model, times=times, n=n, seed=1)
         events = int(ds.events.sum())
         for threads in sorted({1, numba.config.NUMBA_NUM_THREADS}):
-            seconds = _best_of(
+            seconds, _ = best_of(
                 repeats,
                 partial(simulate, model, times=times, n=n, seed=1, threads=threads),
+                TIMING_SECONDS,
             )
             rows.append(
                 Row(name, f"ssagrad ({threads} thread{'s' * (threads > 1)})", events, seconds)
@@ -79,8 +72,10 @@ def run(scale: float = 1.0, repeats: int = 3, peers: bool = True) -> list[Row]:
 
             peer = gillespy2_model(model.network, model.params, model.x0, times)
             solver = gillespy2.SSACSolver(model=peer)  # compiles C++ once, not timed
-            seconds = _best_of(
-                repeats, partial(peer.run, solver=solver, number_of_trajectories=n, seed=1)
+            seconds, _ = best_of(
+                repeats,
+                partial(peer.run, solver=solver, number_of_trajectories=n, seed=1),
+                TIMING_SECONDS,
             )
             rows.append(Row(name, "GillesPy2 SSACSolver (1 thread)", events, seconds))
     return rows

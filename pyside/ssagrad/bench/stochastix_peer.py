@@ -21,7 +21,6 @@ cheap and works without them.
 from __future__ import annotations
 
 import math
-import time
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from ..network import MASS_ACTION, Network
+from .timing import best_of
 
 #: The test state's count for every species when comparing propensity conventions.
 _TEST_COUNT = 5
@@ -141,15 +141,6 @@ def network_builder(net: Network, params: Mapping[str, float]) -> Callable[[Any]
         return sx.ReactionNetwork(reactions)
 
     return build
-
-
-def _best_of(repeats: int, func: Callable[[], Any]) -> tuple[float, Any]:
-    best, out = np.inf, None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        out = func()
-        best = min(best, time.perf_counter() - start)
-    return best, out
 
 
 @dataclass(frozen=True)
@@ -328,7 +319,7 @@ def gs_st_gradient(
     for run in gs_st_runs(
         net, params, x0, species, horizon, n, max_steps, temperature, seed, modes
     ):
-        first, _ = _best_of(1, run.call)
-        seconds, out = _best_of(repeats, run.call)
+        first, _ = best_of(1, run.call)
+        seconds, out = best_of(repeats, run.call)
         results.append(run.result(out, seconds, first))
     return results

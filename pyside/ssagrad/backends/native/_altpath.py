@@ -68,7 +68,7 @@ from ._propensity import (
     propensity,
     propensity_gradient,
 )
-from ._rng import rng_init, rng_uniform, rng_uniform_open
+from ._rng import rng_exponential_words, rng_init, rng_init_words, rng_uniform, rng_uniform_words
 
 #: Mixed into a trajectory's seed for its flip-selection and pruning stream.
 _AUX_SALT = np.uint64(0xD1B54A32D192ED03)
@@ -192,7 +192,7 @@ def altpath_trajectory(
     n_reactions = change_ptr.shape[0] - 1
     n_species = x0.shape[0]
     n_times = times.shape[0]
-    rng = rng_init(seed)
+    s0, s1, s2, s3 = rng_init_words(seed)  # the random stream, held in registers
     aux = rng_init(np.uint64(seed) ^ _AUX_SALT)
 
     x = x0.copy()
@@ -231,7 +231,8 @@ def altpath_trajectory(
                 if total > rate:
                     rate = total
         if rate > 0.0:
-            t_next = t - np.log(rng_uniform_open(rng)) / rate
+            e, s0, s1, s2, s3 = rng_exponential_words(s0, s1, s2, s3)
+            t_next = t + e / rate
         else:
             t_next = np.inf
         while m < n_times and times[m] < t_next:
@@ -246,7 +247,8 @@ def altpath_trajectory(
 
         # The primal's channel by inversion; n_reactions stands for the no-op. The
         # running sum repeats a0's additions, so it exceeds target before the end.
-        target = rng_uniform(rng) * rate
+        u, s0, s1, s2, s3 = rng_uniform_words(s0, s1, s2, s3)
+        target = u * rate
         if target < a0:
             choice = 0
             acc = a[0]

@@ -31,7 +31,7 @@ from ._propensity import (
     DEPENDENCY_PTR,
     propensity,
 )
-from ._rng import rng_init, rng_uniform, rng_uniform_open
+from ._rng import rng_exponential_words, rng_init_words, rng_uniform_words
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -68,7 +68,7 @@ def coupled_pair(net, theta_plus, theta_minus, x0, times, seed, max_events, out_
     """Simulate one pair into ``out_plus``/``out_minus`` (T x S); return (events, status)."""
     n_reactions = net[CHANGE_PTR].shape[0] - 1
     n_species = x0.shape[0]
-    rng = rng_init(seed)
+    s0, s1, s2, s3 = rng_init_words(seed)  # the random stream, held in registers
     xp = x0.copy()
     xm = x0.copy()
     ap = np.empty(n_reactions)
@@ -85,7 +85,8 @@ def coupled_pair(net, theta_plus, theta_minus, x0, times, seed, max_events, out_
         for j in range(n_reactions):
             total += max(ap[j], am[j])
         if total > 0.0:
-            t_next = t - np.log(rng_uniform_open(rng)) / total
+            e, s0, s1, s2, s3 = rng_exponential_words(s0, s1, s2, s3)
+            t_next = t + e / total
         else:
             t_next = np.inf
         while m < n_times and times[m] < t_next:
@@ -101,7 +102,8 @@ def coupled_pair(net, theta_plus, theta_minus, x0, times, seed, max_events, out_
                     out_plus[mm, s] = xp[s]
                     out_minus[mm, s] = xm[s]
             return events, STATUS_MAX_EVENTS
-        target = rng_uniform(rng) * total
+        u, s0, s1, s2, s3 = rng_uniform_words(s0, s1, s2, s3)
+        target = u * total
         # Reaction j owns the interval of width max(ap_j, am_j): first the shared part
         # min(ap_j, am_j), then the one-sided part of whichever path has the larger rate.
         j = 0

@@ -13,11 +13,15 @@ from ._propensity import (
     CHANGE_SPECIES,
     DEPENDENCY_INDEX,
     DEPENDENCY_PTR,
+    KIND_DIMER,
+    KIND_FIRST,
+    KIND_PAIR,
+    KIND_ZEROTH,
     REACTION_TABLE,
+    elementary_columns,
     propensity,
-    simple_propensity,
 )
-from ._rng import rng_init, rng_uniform, rng_uniform_open
+from ._rng import rng_exponential_words, rng_init_words, rng_uniform_words
 
 #: Status codes per trajectory.
 STATUS_OK = 0
@@ -33,8 +37,8 @@ def direct_trajectory(net, theta, x0, times, seed, max_events, states):
     change_delta = net[CHANGE_DELTA]
     dep_ptr = net[DEPENDENCY_PTR]
     dep_index = net[DEPENDENCY_INDEX]
-    table = net[REACTION_TABLE]
-    rng = rng_init(seed)
+    kind, first, second, rate = elementary_columns(net[REACTION_TABLE], theta)
+    s0, s1, s2, s3 = rng_init_words(seed)  # the random stream, held in registers
     x = x0.copy()
     a = np.empty(n_reactions)
     for j in range(n_reactions):
@@ -48,7 +52,8 @@ def direct_trajectory(net, theta, x0, times, seed, max_events, states):
         for j in range(n_reactions):
             a0 += a[j]
         if a0 > 0.0:
-            t_next = t - np.log(rng_uniform_open(rng)) / a0
+            e, s0, s1, s2, s3 = rng_exponential_words(s0, s1, s2, s3)
+            t_next = t + e / a0
         else:
             t_next = np.inf
         while m < n_times and times[m] < t_next:
@@ -62,7 +67,8 @@ def direct_trajectory(net, theta, x0, times, seed, max_events, states):
                 for s in range(x.shape[0]):
                     states[mm, s] = x[s]
             return events, STATUS_MAX_EVENTS
-        target = rng_uniform(rng) * a0
+        u, s0, s1, s2, s3 = rng_uniform_words(s0, s1, s2, s3)
+        target = u * a0
         j = 0
         acc = a[0]
         while acc <= target and j < n_reactions - 1:
@@ -74,8 +80,18 @@ def direct_trajectory(net, theta, x0, times, seed, max_events, states):
             x[change_species[p]] += change_delta[p]
         for p in range(dep_ptr[j], dep_ptr[j + 1]):
             i = dep_index[p]
-            a_i = simple_propensity(i, x, theta, table)
-            a[i] = a_i if a_i >= 0.0 else propensity(i, x, theta, net)
+            kind_i = kind[i]  # elementary mass action written out (see elementary_columns)
+            if kind_i == KIND_ZEROTH:
+                a[i] = rate[i]
+            elif kind_i == KIND_FIRST:
+                a[i] = rate[i] * float(x[first[i]])
+            elif kind_i == KIND_PAIR:
+                a[i] = rate[i] * float(x[first[i]]) * float(x[second[i]])
+            elif kind_i == KIND_DIMER:
+                count = float(x[first[i]])
+                a[i] = rate[i] * count * (count - 1.0) * 0.5
+            else:
+                a[i] = propensity(i, x, theta, net)
         t = t_next
         events += 1
 

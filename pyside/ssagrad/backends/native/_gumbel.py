@@ -53,7 +53,7 @@ from ._propensity import (
     propensity_gradient,
     rate_factor,
 )
-from ._rng import _GOLDEN, _MIX1, _MIX2, _TWO_M53, _rotl
+from ._rng import rng_exponential_words, rng_init_words
 
 #: Half-width of the event-time window in units of ``eps``: ``sigma'(12) < 7e-6``.
 WINDOW = 12.0
@@ -195,7 +195,7 @@ def _refresh_mass_action(
 
     Writes ``a[j]``, the rate-constant entry of ``da_theta[j]`` (the only non-zero of the
     row) and ``d a_j / d x`` at each reactant entry. Takes the arrays, not the ``net``
-    tuple, so that LLVM inlines it (see :func:`simple_propensity`). Coefficient 1 is
+    tuple, so that LLVM inlines it (see :func:`elementary_propensity`). Coefficient 1 is
     written out: C(x, 1) = x, d/dx C(x, 1) = 1.
     """
     k = theta[rate_slots[j, 0]]
@@ -233,33 +233,6 @@ def observation_smoothing(times, time_smoothing):
         if times[m] > 0.0:
             eps[m] = min(time_smoothing, times[m] / EDGE)
     return eps
-
-
-@njit(cache=True)
-def _splitmix_word(z):
-    """One splitmix64 step of :func:`rng_init`: return the advanced ``z`` and its output."""
-    z = z + _GOLDEN
-    w = (z ^ (z >> np.uint64(30))) * _MIX1
-    w = (w ^ (w >> np.uint64(27))) * _MIX2
-    return z, w ^ (w >> np.uint64(31))
-
-
-@njit(cache=True)
-def _exponential(s0, s1, s2, s3):
-    """:func:`rng_exponential` on a state held in four scalars: (variate, new state).
-
-    Same stream and same bits as the array version; the state stays in registers.
-    """
-    result = _rotl(s1 * np.uint64(5), 7) * np.uint64(9)
-    t = s1 << np.uint64(17)
-    s2 ^= s0
-    s3 ^= s1
-    s1 ^= s2
-    s0 ^= s3
-    s2 ^= t
-    s3 = _rotl(s3, 45)
-    u = float(result >> np.uint64(11)) * _TWO_M53
-    return -math.log(1.0 - u), s0, s1, s2, s3
 
 
 #: Trajectories per work item of :func:`gumbel_ensemble` (they share scratch buffers).
@@ -335,13 +308,7 @@ def _gumbel_chunk(
 
     for traj in range(lo, hi):
         # Random stream of this trajectory (rng_init, held in scalars).
-        z = np.uint64(seeds[traj])
-        z, s0 = _splitmix_word(z)
-        z, s1 = _splitmix_word(z)
-        z, s2 = _splitmix_word(z)
-        z, s3 = _splitmix_word(z)
-        if s0 == 0 and s1 == 0 and s2 == 0 and s3 == 0:
-            s0 = np.uint64(1)
+        s0, s1, s2, s3 = rng_init_words(seeds[traj])
 
         for s in range(n_species):
             x[s] = x0[s]
@@ -385,7 +352,7 @@ def _gumbel_chunk(
             for j in range(n_reactions):
                 a0 += a[j]
             if a0 > 0.0:
-                e0, s0, s1, s2, s3 = _exponential(s0, s1, s2, s3)
+                e0, s0, s1, s2, s3 = rng_exponential_words(s0, s1, s2, s3)
                 tau = e0 / a0
                 t_next = t + tau
             else:
@@ -437,7 +404,7 @@ def _gumbel_chunk(
             key_max = 0.0
             for j in range(n_reactions):
                 if a[j] > 0.0:
-                    e, s0, s1, s2, s3 = _exponential(s0, s1, s2, s3)
+                    e, s0, s1, s2, s3 = rng_exponential_words(s0, s1, s2, s3)
                     if e < 1e-300:  # Exp(1) can return 0
                         e = 1e-300
                     key = a[j] / e

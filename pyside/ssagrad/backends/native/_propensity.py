@@ -25,14 +25,20 @@ DEPENDENCY_INDEX = 10
 REACTION_TABLE = 11
 
 # Columns of the reaction table (one row per reaction), built by ``reaction_table``.
-KIND = 0  # 0: zeroth order, 1: X, 2: X + Y, 3: 2X (all mass action), 4: anything else
+KIND = 0
 FIRST = 1
 SECOND = 2
+# Kinds of reaction: elementary mass action (0 -> .., X -> .., X + Y -> .., 2X -> ..) or
+# anything else (higher order, Hill laws).
+KIND_ZEROTH = 0
+KIND_FIRST = 1
+KIND_PAIR = 2
+KIND_DIMER = 3
 KIND_GENERAL = 4
 
 
 def reaction_table(reactant_ptr, reactant_species, reactant_coeff, rate_code, rate_slots):
-    """(R, 4) int64 table classifying each reaction for :func:`simple_propensity`.
+    """(R, 4) int64 table classifying each reaction for :func:`elementary_columns`.
 
     Columns: kind, first reactant, second reactant, theta slot of the rate constant.
     """
@@ -44,13 +50,13 @@ def reaction_table(reactant_ptr, reactant_species, reactant_coeff, rate_code, ra
         kind = KIND_GENERAL
         if rate_code[j] == 0:
             if species.size == 0:
-                kind = 0
+                kind = KIND_ZEROTH
             elif species.size == 1 and coeff[0] == 1:
-                kind = 1
+                kind = KIND_FIRST
             elif species.size == 2 and coeff[0] == 1 and coeff[1] == 1:
-                kind = 2
+                kind = KIND_PAIR
             elif species.size == 1 and coeff[0] == 2:
-                kind = 3
+                kind = KIND_DIMER
         table[j, KIND] = kind
         table[j, FIRST] = species[0] if species.size > 0 else 0
         table[j, SECOND] = species[1] if species.size > 1 else 0
@@ -59,25 +65,27 @@ def reaction_table(reactant_ptr, reactant_species, reactant_coeff, rate_code, ra
 
 
 @njit(cache=True)
-def simple_propensity(j, x, theta, table):
-    """Propensity of an elementary mass-action reaction, or -1.0 for any other kind.
+def elementary_columns(table, theta):
+    """The reaction table as 1-D columns for the hot loop of the direct method.
 
-    The hot loops of the kernels call this small function first and fall back to
-    :func:`propensity` on -1.0: passing the whole ``net`` tuple to a helper per event
-    costs far more than the arithmetic (measured 2x on dimerization).
+    Returns ``(kind, first, second, rate)``: arrays per reaction, ``rate`` the rate
+    constant taken from ``theta`` (meaningful for elementary mass action only). The hot
+    loops evaluate elementary mass action from these columns written out in the loop and
+    fall back to :func:`propensity` for :data:`KIND_GENERAL`: a call per event that takes
+    arrays costs several times the arithmetic (a helper taking these columns made the
+    dimerization event ~4x slower), and 1-D columns index faster than the 2-D table.
     """
-    kind = table[j, KIND]
-    k = theta[table[j, 3]]
-    if kind == 0:
-        return k
-    if kind == KIND_GENERAL:
-        return -1.0
-    xi = float(x[table[j, FIRST]])
-    if kind == 1:
-        return k * xi
-    if kind == 2:
-        return k * xi * float(x[table[j, SECOND]])
-    return k * xi * (xi - 1.0) * 0.5
+    n_reactions = table.shape[0]
+    kind = np.empty(n_reactions, dtype=np.int64)
+    first = np.empty(n_reactions, dtype=np.int64)
+    second = np.empty(n_reactions, dtype=np.int64)
+    rate = np.empty(n_reactions)
+    for j in range(n_reactions):
+        kind[j] = table[j, KIND]
+        first[j] = table[j, FIRST]
+        second[j] = table[j, SECOND]
+        rate[j] = theta[table[j, 3]]
+    return kind, first, second, rate
 
 
 @njit(cache=True)

@@ -22,28 +22,34 @@ def _rotl(x, k):
 
 
 @njit(cache=True)
-def rng_init(seed):
-    """Return a fresh xoshiro256** state (4 uint64 words) expanded from ``seed``."""
-    state = np.empty(4, dtype=np.uint64)
-    z = np.uint64(seed)
-    for i in range(4):
-        z = z + _GOLDEN
-        w = z
-        w = (w ^ (w >> np.uint64(30))) * _MIX1
-        w = (w ^ (w >> np.uint64(27))) * _MIX2
-        state[i] = w ^ (w >> np.uint64(31))
-    if state[0] == 0 and state[1] == 0 and state[2] == 0 and state[3] == 0:
-        state[0] = _U1
-    return state
+def _splitmix_word(z):
+    """One splitmix64 step: return the advanced ``z`` and its output word."""
+    z = z + _GOLDEN
+    w = (z ^ (z >> np.uint64(30))) * _MIX1
+    w = (w ^ (w >> np.uint64(27))) * _MIX2
+    return z, w ^ (w >> np.uint64(31))
 
 
 @njit(cache=True)
-def rng_next(state):
-    """Advance the state; return 64 random bits."""
-    s0 = state[0]
-    s1 = state[1]
-    s2 = state[2]
-    s3 = state[3]
+def rng_init_words(seed):
+    """The xoshiro256** state expanded from ``seed``, as four uint64 scalars.
+
+    The scalar form lets the hot loops keep the state in registers; :func:`rng_init` is the
+    same state in an array.
+    """
+    z = np.uint64(seed)
+    z, s0 = _splitmix_word(z)
+    z, s1 = _splitmix_word(z)
+    z, s2 = _splitmix_word(z)
+    z, s3 = _splitmix_word(z)
+    if s0 == 0 and s1 == 0 and s2 == 0 and s3 == 0:
+        s0 = _U1
+    return s0, s1, s2, s3
+
+
+@njit(cache=True)
+def rng_next_words(s0, s1, s2, s3):
+    """Advance a scalar state: return (64 random bits, s0, s1, s2, s3)."""
     result = _rotl(s1 * np.uint64(5), 7) * np.uint64(9)
     t = s1 << np.uint64(17)
     s2 ^= s0
@@ -52,11 +58,43 @@ def rng_next(state):
     s0 ^= s3
     s2 ^= t
     s3 = _rotl(s3, 45)
+    return result, s0, s1, s2, s3
+
+
+@njit(cache=True)
+def rng_uniform_words(s0, s1, s2, s3):
+    """:func:`rng_uniform` on a scalar state: (u in [0, 1), s0, s1, s2, s3)."""
+    bits, s0, s1, s2, s3 = rng_next_words(s0, s1, s2, s3)
+    return float(bits >> np.uint64(11)) * _TWO_M53, s0, s1, s2, s3
+
+
+@njit(cache=True)
+def rng_exponential_words(s0, s1, s2, s3):
+    """:func:`rng_exponential` on a scalar state: (Exp(1) variate, s0, s1, s2, s3).
+
+    Same bits as the array version: ``-log(1 - u)`` with ``u`` from :func:`rng_uniform`.
+    """
+    u, s0, s1, s2, s3 = rng_uniform_words(s0, s1, s2, s3)
+    return -math.log(1.0 - u), s0, s1, s2, s3
+
+
+@njit(cache=True)
+def rng_init(seed):
+    """Return a fresh xoshiro256** state (4 uint64 words) expanded from ``seed``."""
+    state = np.empty(4, dtype=np.uint64)
+    state[0], state[1], state[2], state[3] = rng_init_words(seed)
+    return state
+
+
+@njit(cache=True)
+def rng_next(state):
+    """Advance the state; return 64 random bits."""
+    bits, s0, s1, s2, s3 = rng_next_words(state[0], state[1], state[2], state[3])
     state[0] = s0
     state[1] = s1
     state[2] = s2
     state[3] = s3
-    return result
+    return bits
 
 
 @njit(cache=True)

@@ -37,7 +37,7 @@ from ._propensity import (
     propensity,
     propensity_gradient,
 )
-from ._rng import rng_init, rng_uniform, rng_uniform_open
+from ._rng import rng_exponential_words, rng_init_words, rng_uniform_words
 
 
 @njit(cache=True)
@@ -105,7 +105,7 @@ def score_trajectory(net, theta, gslot, x0, times, seed, max_events, states, sco
     rate_code = net[RATE_CODE]
     rate_slots = net[RATE_SLOTS]
     scratch = np.empty(theta.shape[0])
-    rng = rng_init(seed)
+    s0, s1, s2, s3 = rng_init_words(seed)  # the random stream, held in registers
     x = x0.copy()
     a = np.zeros(n_reactions)
     grad = np.zeros((n_reactions, 3))
@@ -139,7 +139,8 @@ def score_trajectory(net, theta, gslot, x0, times, seed, max_events, states, sco
         for j in range(n_reactions):
             a0 += a[j]
         if a0 > 0.0:
-            t_next = t - np.log(rng_uniform_open(rng)) / a0
+            e, s0, s1, s2, s3 = rng_exponential_words(s0, s1, s2, s3)
+            t_next = t + e / a0
         else:
             t_next = np.inf
         while m < n_times and times[m] < t_next:
@@ -156,7 +157,8 @@ def score_trajectory(net, theta, gslot, x0, times, seed, max_events, states, sco
                 for p in range(n_params):
                     scores[mm, p] = np.nan
             return events, STATUS_MAX_EVENTS
-        target = rng_uniform(rng) * a0
+        u, s0, s1, s2, s3 = rng_uniform_words(s0, s1, s2, s3)
+        target = u * a0
         j = 0
         acc = a[0]
         while acc <= target and j < n_reactions - 1:

@@ -1,0 +1,36 @@
+"""``ssagrad bench ssa`` on a tiny workload: rows, event counts and the table."""
+
+import subprocess
+import sys
+
+from ssagrad.bench import ssa
+
+
+def test_run_times_every_workload_on_each_thread_count(monkeypatch):
+    monkeypatch.setattr(ssa, "TIMING_SECONDS", 0.0)
+    rows = ssa.run(scale=0.02, repeats=1, peers=False)
+
+    models = [name for name, _, _ in ssa.WORKLOADS]
+    assert sorted({r.model for r in rows}) == sorted(models)
+    for name in models:
+        mine = [r for r in rows if r.model == name]
+        assert any(r.simulator == "ssagrad (1 thread)" for r in mine)
+        assert len({r.events for r in mine}) == 1  # same workload for every row
+        assert all(r.events > 0 and r.seconds > 0 and r.ns_per_event > 0 for r in mine)
+
+    table = ssa.format_table(rows)
+    lines = table.splitlines()
+    assert lines[0].startswith("| model | simulator | events |")
+    assert len(lines) == 2 + len(rows)
+    assert all(line.endswith("| 1.00 |") for line in lines if "| ssagrad (1 thread) |" in line)
+
+
+def test_cli_bench_ssa_without_peers_prints_the_table():
+    result = subprocess.run(
+        [sys.executable, "-m", "ssagrad.cli", "bench", "ssa", "--scale", "0.01", "--no-peers"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "| dimerization | ssagrad (1 thread) |" in result.stdout
