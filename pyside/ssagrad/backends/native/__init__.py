@@ -144,7 +144,7 @@ class NativeBackend:
 
         n, n_t, n_p = seeds.shape[0], times.shape[0], arrays.n_parameters
         states = np.empty((n, n_t, arrays.n_species), dtype=np.int64)
-        tangents = np.zeros((n, n_t, arrays.n_species, n_p))
+        tangents = np.empty((n, n_t, arrays.n_species, n_p))  # the kernel zeroes each row
         status = np.empty(n, dtype=np.int64)
         gumbel_ensemble(
             kernel_network(arrays),

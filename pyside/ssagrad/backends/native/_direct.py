@@ -29,15 +29,18 @@ STATUS_MAX_EVENTS = 1
 
 
 @njit(cache=True)
-def direct_trajectory(net, theta, x0, times, seed, max_events, states):
-    """Simulate one trajectory into ``states`` (T x S); return (events, status)."""
+def direct_trajectory(net, theta, columns, x0, times, seed, max_events, states):
+    """Simulate one trajectory into ``states`` (T x S); return (events, status).
+
+    ``columns`` is :func:`elementary_columns` of the network at ``theta``.
+    """
     n_reactions = net[CHANGE_PTR].shape[0] - 1
     change_ptr = net[CHANGE_PTR]
     change_species = net[CHANGE_SPECIES]
     change_delta = net[CHANGE_DELTA]
     dep_ptr = net[DEPENDENCY_PTR]
     dep_index = net[DEPENDENCY_INDEX]
-    kind, first, second, rate = elementary_columns(net[REACTION_TABLE], theta)
+    kind, first, second, rate = columns
     s0, s1, s2, s3 = rng_init_words(seed)  # the random stream, held in registers
     x = x0.copy()
     a = np.empty(n_reactions)
@@ -99,7 +102,8 @@ def direct_trajectory(net, theta, x0, times, seed, max_events, states):
 @njit(cache=True, parallel=True)
 def direct_ensemble(net, theta, x0, times, seeds, max_events, states, events, status):
     """Simulate ``len(seeds)`` trajectories in parallel into ``states`` (N x T x S)."""
+    columns = elementary_columns(net[REACTION_TABLE], theta)
     for i in prange(seeds.shape[0]):
-        e, s = direct_trajectory(net, theta, x0, times, seeds[i], max_events, states[i])
+        e, s = direct_trajectory(net, theta, columns, x0, times, seeds[i], max_events, states[i])
         events[i] = e
         status[i] = s

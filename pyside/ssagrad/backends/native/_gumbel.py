@@ -26,8 +26,8 @@ Tangent pass, forward mode, one tangent per parameter ``theta_p``:
 Performance: a non-inlined helper call that takes arrays pays their reference counting
 (the ``net`` tuple alone holds eleven), which costs more than the arithmetic of an
 event. The per-event path is therefore written out in :func:`_gumbel_chunk` and only
-calls scalar helpers (the random stream is kept in four scalars, the mass-action
-initialisation is inline too); Hill-law reactions take the slower general path. The
+calls helpers that take scalars or a few plain arrays (the random stream is kept in four
+scalars); Hill-law reactions take the slower general path. The
 ensemble runs trajectories in chunks that share their scratch buffers (each trajectory
 resets them, so results do not depend on the chunking or the thread count).
 """
@@ -97,22 +97,6 @@ def binomial_derivative(count, r):
     for k in range(2, r + 1):
         factorial *= k
     return total / factorial
-
-
-@njit(cache=True)
-def _binomial_pair(count, r):
-    """``(C(count, r), d/dx C(x, r) at count)``: the values of :func:`_binomial` and
-    :func:`binomial_derivative`, with ``r = 1, 2`` written out (same operations, same bits)."""
-    if r == 1:
-        return float(count), 1.0
-    if r == 2:
-        if count < 1:
-            return 0.0, 0.0
-        deriv = (float(count - 1) + float(count)) / 2.0
-        if count < 2:
-            return 0.0, deriv
-        return float(count) * float(count - 1) / 2.0, deriv
-    return _binomial(count, r), binomial_derivative(count, r)
 
 
 @njit(cache=True)
@@ -195,8 +179,8 @@ def _refresh_mass_action(
 
     Writes ``a[j]``, the rate-constant entry of ``da_theta[j]`` (the only non-zero of the
     row) and ``d a_j / d x`` at each reactant entry. Takes the arrays, not the ``net``
-    tuple, so that LLVM inlines it (see :func:`elementary_propensity`). Coefficient 1 is
-    written out: C(x, 1) = x, d/dx C(x, 1) = 1.
+    tuple (see the module notes on performance). Coefficient 1 is written out:
+    C(x, 1) = x, d/dx C(x, 1) = 1.
     """
     k = theta[rate_slots[j, 0]]
     comb = 1.0
@@ -206,15 +190,14 @@ def _refresh_mass_action(
             comb *= float(count)
             d = k
         else:
-            value, slope = _binomial_pair(count, reactant_coeff[r])
-            comb *= value
-            d = k * slope
+            comb *= _binomial(count, reactant_coeff[r])
+            d = k * binomial_derivative(count, reactant_coeff[r])
         for r2 in range(reactant_ptr[j], reactant_ptr[j + 1]):
             if r2 != r:
                 if reactant_coeff[r2] == 1:
                     d *= float(x[reactant_species[r2]])
                 else:
-                    d *= _binomial_pair(x[reactant_species[r2]], reactant_coeff[r2])[0]
+                    d *= _binomial(x[reactant_species[r2]], reactant_coeff[r2])
         d_reactant[r] = d
     a[j] = k * comb
     if rate_slots[j, 0] < n_params:
@@ -415,18 +398,11 @@ def _gumbel_chunk(
                 else:
                     y[j] = 0.0
             total = 0.0
-            if unit_temp:
-                for j in range(n_reactions):
-                    if y[j] > 0.0:
-                        ratio = y[j] / key_max
-                        y[j] = ratio
-                        total += ratio
-            else:
-                for j in range(n_reactions):
-                    if y[j] > 0.0:
-                        ratio = (y[j] / key_max) ** inv_temp
-                        y[j] = ratio
-                        total += ratio
+            for j in range(n_reactions):
+                if y[j] > 0.0:
+                    ratio = y[j] / key_max
+                    y[j] = ratio if unit_temp else ratio**inv_temp
+                    total += y[j]
             for j in range(n_reactions):
                 if y[j] > 0.0:
                     y[j] /= total
@@ -497,39 +473,6 @@ def _gumbel_chunk(
                     d_reactant,
                 )
         events_out[traj] = events
-
-
-@njit(cache=True)
-def gumbel_trajectory(
-    net, theta, n_params, x0, times, seed, max_events, inv_temp, eps, states, tangents
-):
-    """One GS-ST trajectory: states (T x S) and tangents (T x S x P); return (events, status).
-
-    ``tangents`` is overwritten. ``inv_temp`` is ``1 / temperature``; ``eps`` (T,) the time
-    smoothing at each observation (0: hard lookup, no event-time term).
-    """
-    seeds = np.empty(1, dtype=np.uint64)
-    seeds[0] = seed
-    events = np.empty(1, dtype=np.int64)
-    status = np.empty(1, dtype=np.int64)
-    _gumbel_chunk(
-        net,
-        theta,
-        n_params,
-        x0,
-        times,
-        seeds,
-        0,
-        1,
-        max_events,
-        inv_temp,
-        eps,
-        states.reshape((1,) + states.shape),
-        tangents.reshape((1,) + tangents.shape),
-        events,
-        status,
-    )
-    return events[0], status[0]
 
 
 @njit(cache=True, parallel=True)

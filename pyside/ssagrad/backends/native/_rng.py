@@ -62,10 +62,16 @@ def rng_next_words(s0, s1, s2, s3):
 
 
 @njit(cache=True)
+def _unit_double(bits):
+    """The top 53 of 64 random bits as a double in [0, 1)."""
+    return float(bits >> np.uint64(11)) * _TWO_M53
+
+
+@njit(cache=True)
 def rng_uniform_words(s0, s1, s2, s3):
     """:func:`rng_uniform` on a scalar state: (u in [0, 1), s0, s1, s2, s3)."""
     bits, s0, s1, s2, s3 = rng_next_words(s0, s1, s2, s3)
-    return float(bits >> np.uint64(11)) * _TWO_M53, s0, s1, s2, s3
+    return _unit_double(bits), s0, s1, s2, s3
 
 
 @njit(cache=True)
@@ -100,7 +106,7 @@ def rng_next(state):
 @njit(cache=True)
 def rng_uniform(state):
     """A uniform double in [0, 1) with 53 random bits."""
-    return float(rng_next(state) >> np.uint64(11)) * _TWO_M53
+    return _unit_double(rng_next(state))
 
 
 @njit(cache=True)
