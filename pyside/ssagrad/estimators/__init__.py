@@ -46,6 +46,7 @@ __all__ = [
     "LossGradient",
     "estimate",
     "gradient",
+    "run_estimator",
     "value_and_grad",
 ]
 
@@ -87,13 +88,24 @@ def estimate(
     **options: Any,
 ) -> GradientSamples:
     """Run one estimator and return its per-sample material (see :func:`gradient`)."""
-    run = _runner(estimator)
+    _runner(estimator)
     problem = Problem.build(net, params, x0, times)
     n = sample_count(n)
     seed = resolve_seed(seed)
     engine = get_backend(backend)
     engine.set_threads(threads)
-    samples = run(problem, engine, n, seed, **options)
+    return run_estimator(problem, engine, estimator, n, seed, **options)
+
+
+def run_estimator(
+    problem: Problem, engine: Any, estimator: str, n: int, seed: int, **options: Any
+) -> GradientSamples:
+    """Run ``estimator`` on an already validated ``problem`` with a chosen backend.
+
+    The entry point for code that evaluates many parameter vectors of one problem (the
+    fit loop): nothing is validated or lowered again, only the estimator's options.
+    """
+    samples = _runner(estimator)(problem, engine, n, seed, **options)
     samples.seed = seed
     samples.engine_name = engine.name
     return samples

@@ -76,8 +76,9 @@ class AltPathSamples(GradientSamples):
             (N, T, F, P).
         """
         features = apply_features(phi, self.states)  # (N, T, F)
-        alt = apply_features(phi, np.moveaxis(self.alt_states, 3, 2))  # (N, T, P, F)
-        difference = np.moveaxis(alt, 2, 3) - features[..., None]  # (N, T, F, P)
+        # The time axis stays second to last, so phi may depend on the observation time.
+        alt = apply_features(phi, np.moveaxis(self.alt_states, 3, 1))  # (N, P, T, F)
+        difference = np.moveaxis(alt, 1, 3) - features[..., None]  # (N, T, F, P)
         contributions = self.weights[:, :, None, :] * difference
         return Expectation.from_contributions(features.mean(axis=0), contributions)
 

@@ -7,9 +7,9 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from ..exact import exact, expectation
+from ..exact import exact
 from ._problem import Problem
-from ._samples import Expectation, FeatureMap, GradientSamples, identity
+from ._samples import Expectation, FeatureMap, GradientSamples, apply_features, identity
 
 
 class ExactSamples(GradientSamples):
@@ -21,7 +21,17 @@ class ExactSamples(GradientSamples):
         self.states = None
 
     def expectation(self, phi: FeatureMap = identity) -> Expectation:
-        value, grad = expectation(self.solution, lambda s: phi(s.astype(np.float64)))
+        """``E[phi(X(t))]`` and its gradient, summed over the projected state space.
+
+        ``phi`` sees the states as ``(n_states, T, S)`` (every state at every observation
+        time), so it may depend on the time like any feature map.
+        """
+        states = self.solution["states"].values.astype(np.float64)
+        n_times = self.solution.sizes["time"]
+        stacked = np.broadcast_to(states[:, None, :], (states.shape[0], n_times, states.shape[1]))
+        features = apply_features(phi, stacked)  # (n_states, T, F)
+        value = np.einsum("tn,ntf->tf", self.solution["p"].values, features)
+        grad = np.einsum("tnp,ntf->tfp", self.solution["dp"].values, features)
         return Expectation(value, grad, np.zeros_like(grad), None)
 
     def per_sample(self) -> dict[str, tuple[tuple[str, ...], np.ndarray]]:

@@ -164,9 +164,10 @@ class FiniteDifferenceSamples(GradientSamples):
             ``contributions`` (N, T, F, P) ``(phi(X+) - phi(X-)) / width_p``.
         """
         value = apply_features(phi, self.states).mean(axis=0)
-        upper = apply_features(phi, np.moveaxis(self.x_plus, 3, 2))  # (N, T, P, F)
-        lower = apply_features(phi, np.moveaxis(self.x_minus, 3, 2))
-        contributions = np.moveaxis((upper - lower) / self.widths[:, None], 2, 3)
+        # The time axis stays second to last, so phi may depend on the observation time.
+        upper = apply_features(phi, np.moveaxis(self.x_plus, 3, 1))  # (N, P, T, F)
+        lower = apply_features(phi, np.moveaxis(self.x_minus, 3, 1))
+        contributions = np.moveaxis((upper - lower) / self.widths[:, None, None], 1, 3)
         return Expectation.from_contributions(value, contributions)
 
     def per_sample(self) -> dict[str, tuple[tuple[str, ...], np.ndarray]]:

@@ -18,7 +18,13 @@ import numpy as np
 from ._problem import Problem
 
 FeatureMap = Callable[[np.ndarray], np.ndarray]
-"""Maps float64 states ``(..., S)`` to features ``(..., F)``, elementwise over leading axes."""
+"""Maps float64 states ``(..., T, S)`` to features ``(..., T, F)``.
+
+Every estimator calls a feature map with the observation-time axis second to last (the
+``T`` states of one trajectory, or of one perturbed or alternative copy of it), so a map
+may depend on the observation time through that axis; most are elementwise over all
+leading axes.
+"""
 
 
 def identity(states: np.ndarray) -> np.ndarray:
