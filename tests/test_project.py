@@ -41,16 +41,31 @@ def test_readme_tour_links_resolve():
         assert (ROOT / target).is_file(), target
 
 
-def test_cli_demo_writes_netcdf_and_plot(tmp_path):
+def test_cli_demo_fits_and_writes_data_fit_and_plot(tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "ssagrad.cli", "demo", "--out", str(tmp_path), "-n", "200"],
+        [
+            sys.executable,
+            "-m",
+            "ssagrad.cli",
+            "demo",
+            "--out",
+            str(tmp_path),
+            "--cells",
+            "300",
+            "--steps",
+            "40",
+            "-n",
+            "200",
+            "--no-progress",
+        ],
         capture_output=True,
         text=True,
     )
     assert result.returncode == 0, result.stderr
-    assert (tmp_path / "telegraph.nc").stat().st_size > 0
-    assert (tmp_path / "telegraph.png").stat().st_size > 0
-    assert "steady-state theory" in result.stdout
+    for name in ("data.nc", "fit.nc", "fit.png", "fitted_params.json"):
+        assert (tmp_path / name).stat().st_size > 0
+    for expected in ("true", "fitted", "burst frequency", "burst size", "wrote"):
+        assert expected in result.stdout
 
 
 def test_cli_simulate_network_file_and_errors(tmp_path):

@@ -8,14 +8,18 @@ The public surface, re-exported explicitly:
 * the exact reference: :func:`exact` (module :mod:`ssagrad.exact`);
 * gradients: :func:`gradient`, :func:`value_and_grad`, :class:`EnsembleLoss`, and the
   estimators behind them in :mod:`ssagrad.estimators`;
+* fitting: :func:`fit`, :class:`FitResult`, :func:`read_data`, and the losses,
+  optimisers and reparametrisations in :mod:`ssagrad.fitting`;
 * backends: :func:`available_backends`.
 """
 
-from . import estimators, models
+from . import estimators, fitting, models
 from ._version import __version__
 from .backends import available_backends
+from .data import read_data
 from .estimators import EnsembleLoss, gradient, value_and_grad
 from .exact import exact
+from .fitting import FitResult, fit
 from .network import Network, NetworkBuilder, RateLaw, Reaction, hill, hillr
 from .parse import parse
 from .simulate import simulate
@@ -23,6 +27,7 @@ from .simulate import simulate
 __all__ = [
     "__version__",
     "EnsembleLoss",
+    "FitResult",
     "Network",
     "NetworkBuilder",
     "RateLaw",
@@ -30,11 +35,14 @@ __all__ = [
     "available_backends",
     "estimators",
     "exact",
+    "fit",
+    "fitting",
     "gradient",
     "hill",
     "hillr",
     "models",
     "parse",
+    "read_data",
     "simulate",
     "value_and_grad",
 ]

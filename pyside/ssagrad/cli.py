@@ -1,4 +1,4 @@
-"""The ``ssagrad`` command line: ``demo``, ``simulate`` and ``bench``."""
+"""The ``ssagrad`` command line: ``demo``, ``fit``, ``simulate`` and ``bench``."""
 
 from __future__ import annotations
 
@@ -40,40 +40,77 @@ def _count(value: str) -> float:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    """Simulate the telegraph model; save netCDF and a PNG plot; print a summary."""
+    """Fit the telegraph model to synthetic data; save data, fit and figure."""
     import matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from .demo import run_demo
 
-    from .plotting import plot_trajectories
-    from .simulate import simulate
-
-    model = models.telegraph()
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    times = np.linspace(0.0, model.t_end, 201)
-    ds = simulate(model, times=times, n=args.n, seed=args.seed)
-    nc_path = out / "telegraph.nc"
-    ds.to_netcdf(nc_path)
-    ax = plot_trajectories(ds, species=["M", "Gon"])
-    ax.figure.savefig(out / "telegraph.png", dpi=120, bbox_inches="tight")
-    plt.close(ax.figure)
-    p = model.params
-    steady_mean = p["ktx"] * p["kon"] / (p["kdeg"] * (p["kon"] + p["koff"]))
-    switching = p["kon"] + p["koff"]
-    steady_fano = 1 + p["ktx"] * p["koff"] / (switching * (switching + p["kdeg"]))
-    final = ds.x.sel(species="M").isel(time=-1)
-    print(f"ssagrad {__version__} demo: telegraph model, {args.n} trajectories, seed {args.seed}")
-    print(model.network)
-    print(f"params: {p}")
-    print(
-        f"mean M at t={model.t_end:g}: {float(final.mean()):.3f} "
-        f"(steady-state theory {steady_mean:.3f}); "
-        f"Fano factor {float(final.var() / final.mean()):.3f} (theory {steady_fano:.3f})"
+    run_demo(
+        args.out,
+        cells=args.cells,
+        steps=args.steps,
+        n=args.n,
+        seed=args.seed,
+        progress=not args.no_progress,
     )
-    print(f"events: {int(ds.events.sum())} in total")
-    print(f"wrote {nc_path} and {out / 'telegraph.png'}")
+    return 0
+
+
+def _network(name: str):
+    """A zoo model by name, or a network file; returns (network or model, params, x0)."""
+    from .parse import parse
+
+    if name in models.available():
+        return models.get(name)
+    path = Path(name)
+    if not path.is_file():
+        raise ValueError(
+            f"{name!r} is neither a file nor a zoo model ({', '.join(models.available())})"
+        )
+    return parse(path.read_text())
+
+
+def cmd_fit(args: argparse.Namespace) -> int:
+    """Fit a network to a data file; write parameters, history and plots."""
+    import json
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from .fitting import fit
+
+    net = _network(args.network)
+    out = Path(args.out)
+    init = _key_values(args.init, "--init", float) or None
+    if isinstance(net, models.Model) and init is not None:
+        init = {**net.params, **init}
+    result = fit(
+        net,
+        args.data,
+        x0=_key_values(args.x0, "--x0", _count) or None,
+        loss=args.loss,
+        estimator=args.estimator,
+        init=init,
+        fixed=args.fixed,
+        steps=args.steps,
+        n=args.n,
+        pool=args.pool,
+        starts=args.starts,
+        seed=args.seed,
+        lr=args.lr,
+        checkpoint=out / "checkpoint.npz",
+        resume=args.resume,
+        progress=not args.no_progress,
+    )
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "params.json").write_text(json.dumps(result.params, indent=2) + "\n")
+    result.save(out / "fit.nc")
+    result.history.to_netcdf(out / "history.nc")
+    result.plot(out / "fit.png")
+    print(result.summary().to_string())
+    print(f"loss {result.loss:.5g} ± {result.best.loss_se:.2g} ({result.best.status})")
+    print(f"wrote {out / 'params.json'}, {out / 'history.nc'}, {out / 'fit.nc'}, {out / 'fit.png'}")
     return 0
 
 
@@ -110,6 +147,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
         from .bench import ssa
 
         table = ssa.format_table(ssa.run(scale=args.scale, peers=not args.no_peers))
+    elif args.what == "fit":
+        from .bench import fit_report
+
+        table = fit_report.report(scale=args.scale, out=Path(args.out), peers=not args.no_peers)
     else:
         from .bench import estimators
 
@@ -124,11 +165,33 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"ssagrad {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    demo = sub.add_parser("demo", help="simulate the telegraph model, save netCDF and a plot")
+    demo = sub.add_parser("demo", help="fit the telegraph model to synthetic single-cell data")
     demo.add_argument("--out", default="ssagrad-demo", help="output folder")
-    demo.add_argument("-n", type=int, default=2000, help="trajectories")
+    demo.add_argument("--cells", type=int, default=2000, help="measured cells per time point")
+    demo.add_argument("--steps", type=int, default=600, help="optimiser steps")
+    demo.add_argument("-n", type=int, default=1000, help="simulated cells per step")
     demo.add_argument("--seed", type=int, default=2026)
+    demo.add_argument("--no-progress", action="store_true", help="no progress bar")
     demo.set_defaults(func=cmd_demo)
+
+    fit = sub.add_parser("fit", help="fit a network to observed counts (netCDF or CSV)")
+    fit.add_argument("network", help="a reaction-network text file, or a zoo model name")
+    fit.add_argument("data", help="counts: netCDF from simulate, or CSV (long or wide form)")
+    fit.add_argument("--loss", default="w1", help="w1, moments or rmse")
+    fit.add_argument("--estimator", default="score")
+    fit.add_argument("--steps", type=int, default=300)
+    fit.add_argument("-n", type=int, default=1000, help="gradient-tracked cells per step")
+    fit.add_argument("--pool", type=int, default=None, help="forward-only cells per step")
+    fit.add_argument("--init", action="append", default=[], metavar="NAME=VALUE")
+    fit.add_argument("--fixed", action="append", default=[], metavar="NAME")
+    fit.add_argument("--x0", action="append", default=[], metavar="SPECIES=COUNT")
+    fit.add_argument("--starts", type=int, default=1)
+    fit.add_argument("--lr", type=float, default=None)
+    fit.add_argument("--seed", type=int, default=None)
+    fit.add_argument("--resume", default=None, help="checkpoint to continue from")
+    fit.add_argument("--no-progress", action="store_true", help="no progress bar")
+    fit.add_argument("--out", default="ssagrad-fit", help="output folder")
+    fit.set_defaults(func=cmd_fit)
 
     sim = sub.add_parser("simulate", help="simulate a network file or zoo model")
     sim.add_argument("network", help="a reaction-network text file, or a zoo model name")
@@ -142,7 +205,7 @@ def build_parser() -> argparse.ArgumentParser:
     sim.set_defaults(func=cmd_simulate)
 
     bench = sub.add_parser("bench", help="benchmarks against peers, side by side")
-    bench.add_argument("what", choices=("ssa", "estimators"))
+    bench.add_argument("what", choices=("ssa", "estimators", "fit"))
     bench.add_argument("--scale", type=float, default=1.0, help="workload size factor")
     bench.add_argument("--no-peers", action="store_true", help="skip GillesPy2 / stochastix")
     bench.add_argument("--out", default="ssagrad-bench", help="folder for tables and plots")

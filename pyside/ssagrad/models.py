@@ -16,7 +16,7 @@ suggested horizon ``t_end``). Use them as they are or override the defaults::
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from .network import Network
@@ -37,6 +37,10 @@ class Model:
     t_end : float
         A horizon over which the model shows its characteristic behaviour.
     description : str
+    combinations : dict of str to callable
+        Named parameter combinations the model's data are known to determine well
+        (functions of the parameter dict), rated by
+        :meth:`ssagrad.FitResult.sloppiness`.
     """
 
     name: str
@@ -45,6 +49,9 @@ class Model:
     x0: dict[str, int]
     t_end: float
     description: str = field(default="", repr=False)
+    combinations: dict[str, Callable[[Mapping[str, float]], float]] = field(
+        default_factory=dict, repr=False
+    )
 
 
 _REGISTRY: dict[str, Callable[[], Model]] = {}
@@ -121,7 +128,25 @@ def telegraph() -> Model:
         """
     )
     params = {"kon": 0.5, "koff": 1.0, "ktx": 10.0, "kdeg": 1.0}
-    return Model("telegraph", net, params, {"Goff": 1, "Gon": 0, "M": 0}, 10.0, telegraph.__doc__)
+    return Model(
+        "telegraph",
+        net,
+        params,
+        {"Goff": 1, "Gon": 0, "M": 0},
+        10.0,
+        telegraph.__doc__,
+        {"burst frequency": burst_frequency, "burst size": burst_size},
+    )
+
+
+def burst_frequency(p: Mapping[str, float]) -> float:
+    """Telegraph model: bursts per unit time, ``kon koff / (kon + koff)``."""
+    return p["kon"] * p["koff"] / (p["kon"] + p["koff"])
+
+
+def burst_size(p: Mapping[str, float]) -> float:
+    """Telegraph model: mean transcripts per burst, ``ktx / koff``."""
+    return p["ktx"] / p["koff"]
 
 
 @_register

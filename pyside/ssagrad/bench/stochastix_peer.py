@@ -143,6 +143,31 @@ def network_builder(net: Network, params: Mapping[str, float]) -> Callable[[Any]
     return build
 
 
+def final_count(
+    sx: Any,
+    key: Any,
+    network: Any,
+    state0: Any,
+    horizon: float,
+    max_steps: int,
+    solver: Any,
+    index: int,
+) -> Any:
+    """Count of species ``index`` at ``horizon`` of one ``stochsimsolve`` run (differentiable
+    under ``DifferentiableDirect``; a ``scan`` of ``max_steps`` steps)."""
+    result = sx.stochsimsolve(
+        key,
+        network,
+        state0,
+        T=horizon,
+        max_steps=max_steps,
+        solver=solver,
+        save_trajectory=False,
+        save_propensities=False,
+    )
+    return result.x[-1, index]
+
+
 @dataclass(frozen=True)
 class PeerRun:
     """One compiled-on-first-call stochastix gradient, ready to be timed by the caller.
@@ -258,17 +283,7 @@ def gs_st_runs(
         network = build(k)
 
         def one(key: Any) -> Any:
-            result = sx.stochsimsolve(
-                key,
-                network,
-                state0,
-                T=horizon,
-                max_steps=max_steps,
-                solver=solver,
-                save_trajectory=False,
-                save_propensities=False,
-            )
-            return result.x[-1, index]
+            return final_count(sx, key, network, state0, horizon, max_steps, solver, index)
 
         return jnp.mean(jax.vmap(one)(keys))
 
