@@ -241,3 +241,14 @@ def test_compiled_kernels_are_cached_for_the_next_process():
     lines = [line for line in second.stdout.splitlines() if "direct_ensemble" in line]
     assert any("data loaded" in line for line in lines), second.stdout[-2000:]
     assert not any("data saved" in line for line in lines), second.stdout[-2000:]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 7, 2**40 + 3, 2**64 + 11, 10**30])
+@pytest.mark.parametrize("stream", [0, 1, 7])
+def test_trajectory_seeds_are_seed_sequence_words(seed, stream):
+    from ssagrad.seeding import trajectory_seeds
+
+    key = (stream,) if stream else ()
+    for n in (1, 3, 1000, 2500):
+        expected = np.random.SeedSequence(seed, spawn_key=key).generate_state(n, np.uint64)
+        np.testing.assert_array_equal(trajectory_seeds(seed, n, stream), expected)

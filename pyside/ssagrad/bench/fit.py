@@ -10,8 +10,9 @@ Three measurements, each on synthetic data from known rates:
   same data runs side by side in the same process where it is installed.
 * **recovery**: every estimator and built-in loss on birth-death and telegraph time
   courses (snapshot data, as in ``tests/test_fit.py``): relative error of every rate.
-* **pooling**: at a fixed budget of simulated cells per step, the loss value's standard
-  error and the spread of the gradient with and without a forward-only pool.
+* **pooling**: what a forward-only pool buys: the loss value's standard error, the
+  gradient's spread and the fitted rates' error with and without a pool, including a
+  split of the same cost between tracked and pooled cells.
 """
 
 from __future__ import annotations
@@ -208,17 +209,50 @@ def recovery(scale: float = 1.0, estimators=ESTIMATORS, seed: int = 7) -> list[R
 class PoolingRow:
     """One configuration of the pooling comparison."""
 
-    label: str
+    estimator: str
     n: int
     pool: int
     seconds_per_step: float
     value_se: float
     gradient_sd: np.ndarray = field(repr=False)
+    fit_error: float = float("nan")
+
+    @property
+    def label(self) -> str:
+        """``n=..., pool=...``."""
+        return f"{self.estimator}: n={self.n}" + (f" + pool={self.pool}" if self.pool else "")
 
 
-def pooling(budget: int = 4000, repeats: int = 20, seed: int = 3) -> list[PoolingRow]:
-    """Loss-value se and gradient spread at a fixed budget of simulated cells per step."""
+def _cost_ratio(model: models.Model, estimator: str, n: int, seed: int) -> float:
+    """Cost of one tracked cell of ``estimator`` over one forward-only cell."""
+
+    def timed(call) -> float:
+        call()
+        began = time.perf_counter()
+        for _ in range(5):
+            call()
+        return time.perf_counter() - began
+
+    tracked = timed(
+        lambda: estimate(model, TELEGRAPH_START, times=[10.0], estimator=estimator, n=n, seed=seed)
+    )
+    forward = timed(lambda: simulate(model, TELEGRAPH_START, times=[10.0], n=n, seed=seed))
+    return tracked / forward
+
+
+def pooling(
+    n: int = 1000, repeats: int = 20, fits: int = 3, seed: int = 3, estimators=("score", "altpath")
+) -> list[PoolingRow]:
+    """What a forward-only pool buys at equal cost (see the module docstring).
+
+    Per estimator: ``n`` tracked cells alone; ``n`` plus a pool of ``4n``; and ``n/2``
+    tracked plus the pool that costs what the other ``n/2`` tracked cells did (so the
+    step costs what ``n`` tracked cells alone do). For each: seconds per step, the loss
+    value's jackknife se, the spread of the gradient over ``repeats`` steps, and the
+    worst relative error of ``fits`` telegraph W1 fits (300 steps, 3 free rates).
+    """
     from ..data import observed
+    from ..fitting import fit
     from ..fitting._compose import evaluate
     from ..fitting.losses import W1
 
@@ -226,24 +260,57 @@ def pooling(budget: int = 4000, repeats: int = 20, seed: int = 3) -> list[Poolin
     data = simulate(model, times=[10.0], n=3000, seed=seed).sel(species=["M"])
     bound = W1().bind(observed(data), np.array([2]))
     rows = []
-    for n in (budget, budget // 2, budget // 4, budget // 8):
-        pool = budget - n
-        grads, ses, began = [], [], time.perf_counter()
-        for rep in range(repeats):
-            samples = estimate(
-                model, TELEGRAPH_START, times=[10.0], estimator="score", n=n, seed=seed * 1000 + rep
+    for estimator in estimators:
+        ratio = _cost_ratio(model, estimator, n, seed)
+        half = n // 2
+        for tracked, pool in ((n, 0), (n, 4 * n), (half, int(round(half * ratio)))):
+            grads, ses, began = [], [], time.perf_counter()
+            for rep in range(repeats):
+                samples = estimate(
+                    model,
+                    TELEGRAPH_START,
+                    times=[10.0],
+                    estimator=estimator,
+                    n=tracked,
+                    seed=seed * 1000 + rep,
+                )
+                cells = None
+                if pool:
+                    cells = simulate(
+                        model, TELEGRAPH_START, times=[10.0], n=pool, seed=seed * 1000 + 500 + rep
+                    ).x.values
+                result = evaluate(samples, bound, cells)
+                grads.append(result.grad)
+                ses.append(result.value_se)
+            per_step = (time.perf_counter() - began) / repeats
+            errors = [
+                max(
+                    abs(v / model.params[k] - 1)
+                    for k, v in fit(
+                        model,
+                        data,
+                        init=TELEGRAPH_START,
+                        fixed=["kdeg"],
+                        loss="w1",
+                        estimator=estimator,
+                        n=tracked,
+                        pool=pool or None,
+                        steps=300,
+                        seed=seed + f,
+                        progress=False,
+                    ).params.items()
+                )
+                for f in range(fits)
+            ]
+            rows.append(
+                PoolingRow(
+                    estimator,
+                    tracked,
+                    pool,
+                    per_step,
+                    float(np.mean(ses)),
+                    np.std(grads, axis=0, ddof=1),
+                    float(np.mean(errors)) if errors else float("nan"),
+                )
             )
-            cells = None
-            if pool:
-                cells = simulate(
-                    model, TELEGRAPH_START, times=[10.0], n=pool, seed=seed * 1000 + 500 + rep
-                ).x.values
-            result = evaluate(samples, bound, cells)
-            grads.append(result.grad)
-            ses.append(result.value_se)
-        per_step = (time.perf_counter() - began) / repeats
-        label = f"n={n}" + (f" + pool={pool}" if pool else " (no pool)")
-        rows.append(
-            PoolingRow(label, n, pool, per_step, float(np.mean(ses)), np.std(grads, axis=0, ddof=1))
-        )
     return rows

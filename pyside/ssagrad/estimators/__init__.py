@@ -20,6 +20,7 @@ estimator lives in its own module and returns a
 
 from __future__ import annotations
 
+import functools
 import importlib
 import json
 from collections.abc import Callable, Mapping, Sequence
@@ -65,6 +66,7 @@ ESTIMATORS: dict[str, str] = {
 }
 
 
+@functools.cache
 def _runner(estimator: str) -> Callable[..., GradientSamples]:
     if estimator not in ESTIMATORS:
         raise ValueError(

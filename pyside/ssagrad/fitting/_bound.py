@@ -50,6 +50,10 @@ class BoundLoss(ABC):
     def value(self, sums: np.ndarray, count: float) -> float:
         """The loss of an ensemble with tally ``sums`` over ``count`` cells."""
 
+    def values(self, sums: np.ndarray, counts: np.ndarray) -> np.ndarray:
+        """:meth:`value` of a batch of tallies ``(G, ...)`` over ``counts (G,)`` cells."""
+        return np.array([self.value(s, c) for s, c in zip(sums, counts, strict=True)])
+
     @abstractmethod
     def surrogate(self, sums: np.ndarray, count: float) -> FeatureMap:
         """``psi(states) (..., T, 1)``: the outer derivative at these statistics contracted
@@ -74,11 +78,14 @@ def _obs(states: np.ndarray, observed: np.ndarray) -> np.ndarray:
     return states[..., observed]
 
 
+def group_bounds(n: int, groups: int) -> np.ndarray:
+    """Start of each of ``groups`` contiguous groups of ``n`` cells, and ``n`` (G + 1,)."""
+    return np.arange(groups + 1) * n // groups
+
+
 def _group_sums(values: np.ndarray, groups: int) -> np.ndarray:
     """Sums of ``values`` (N, ...) over ``groups`` contiguous groups, ``(G, ...)``."""
-    n = values.shape[0]
-    bounds = np.linspace(0, n, groups + 1).astype(np.int64)[:-1]
-    return np.add.reduceat(values, bounds, axis=0)
+    return np.add.reduceat(values, group_bounds(values.shape[0], groups)[:-1], axis=0)
 
 
 class MomentLoss(BoundLoss):
@@ -100,9 +107,14 @@ class MomentLoss(BoundLoss):
         return both.reshape(both.shape[:-2] + (-1,))
 
     @staticmethod
-    def _moments(sums: np.ndarray, count: float) -> tuple[np.ndarray, np.ndarray]:
+    def _moments(sums: np.ndarray, count) -> tuple[np.ndarray, np.ndarray]:
+        """Mean and variance (..., T, S); ``count`` a number or one per leading index."""
+        count = np.asarray(count, dtype=np.float64)[..., None, None]
         mean = sums[..., 0] / count
         return mean, np.maximum(sums[..., 1] / count - mean * mean, 0.0)
+
+    def value(self, sums: np.ndarray, count: float) -> float:
+        return float(self.values(sums[None], np.array([count]))[0])
 
     @abstractmethod
     def outer(self, mean: np.ndarray, var: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -125,9 +137,9 @@ class MomentLoss(BoundLoss):
 
 
 class RMSEBound(MomentLoss):
-    def value(self, sums: np.ndarray, count: float) -> float:
-        mean, _ = self._moments(sums, count)
-        return float(np.sqrt(np.mean((mean - self.data_mean) ** 2)))
+    def values(self, sums: np.ndarray, counts: np.ndarray) -> np.ndarray:
+        mean, _ = self._moments(sums, counts)
+        return np.sqrt(np.mean((mean - self.data_mean) ** 2, axis=(-2, -1)))
 
     def outer(self, mean: np.ndarray, var: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         rmse = np.sqrt(np.mean((mean - self.data_mean) ** 2))
@@ -147,11 +159,11 @@ class MomentsBound(MomentLoss):
         self.mean_scale = np.maximum(np.abs(self.data_mean), 1.0)
         self.var_scale = np.maximum(self.data_var, 1.0)
 
-    def value(self, sums: np.ndarray, count: float) -> float:
-        mean, var = self._moments(sums, count)
+    def values(self, sums: np.ndarray, counts: np.ndarray) -> np.ndarray:
+        mean, var = self._moments(sums, counts)
         err_mean = (mean - self.data_mean) / self.mean_scale
         err_var = (var - self.data_var) / self.var_scale
-        return float(np.mean(err_mean**2 + err_var**2))
+        return np.mean(err_mean**2 + err_var**2, axis=(-2, -1))
 
     def outer(self, mean: np.ndarray, var: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         d_mean = 2.0 * (mean - self.data_mean) / self.mean_scale**2 / self.terms
@@ -195,12 +207,13 @@ class W1Bound(BoundLoss):
         super().__init__(data, observed)
         self.data_size = data.max_count + 1
         self.data_cdf = data.cdf(self.data_size)  # (T, S, K_data)
+        self._padded: dict[int, np.ndarray] = {}
 
     def tally(self, states: np.ndarray, groups: int = 1) -> np.ndarray:
         x = _obs(states, self.observed)
         n, n_t, n_s = x.shape
         size = int(x.max()) + 1 if x.size else 1
-        group = np.repeat(np.arange(groups), np.diff(np.linspace(0, n, groups + 1).astype(int)))
+        group = np.repeat(np.arange(groups), np.diff(group_bounds(n, groups)))
         cell = (group[:, None, None] * n_t + np.arange(n_t)[:, None]) * n_s + np.arange(n_s)
         flat = np.bincount((cell * size + x).ravel(), minlength=groups * n_t * n_s * size)
         return flat.reshape(groups, n_t, n_s, size).astype(np.float64)
@@ -210,14 +223,21 @@ class W1Bound(BoundLoss):
         onehot = (x[..., None] == np.arange(size)).astype(np.float64)
         return onehot.reshape(onehot.shape[:-2] + (-1,))
 
-    def _cdfs(self, sums: np.ndarray, count: float) -> tuple[np.ndarray, np.ndarray]:
+    def _cdfs(self, sums: np.ndarray, count) -> tuple[np.ndarray, np.ndarray]:
+        """Simulated and observed distribution functions over a common support."""
         size = max(sums.shape[-1], self.data_size)
+        count = np.asarray(count, dtype=np.float64)[..., None, None, None]
         sim = np.cumsum(_pad(sums, size), axis=-1) / count
-        return sim, _pad(self.data_cdf, size, fill=1.0)
+        if size not in self._padded:
+            self._padded[size] = _pad(self.data_cdf, size, fill=1.0)
+        return sim, self._padded[size]
 
     def value(self, sums: np.ndarray, count: float) -> float:
-        sim, data = self._cdfs(sums, count)
-        return float(np.abs(sim - data).sum())
+        return float(self.values(sums[None], np.array([count]))[0])
+
+    def values(self, sums: np.ndarray, counts: np.ndarray) -> np.ndarray:
+        sim, data = self._cdfs(sums, counts)
+        return np.abs(sim - data).sum(axis=(-3, -2, -1))
 
     def surrogate(self, sums: np.ndarray, count: float) -> FeatureMap:
         sim, data = self._cdfs(sums, count)
@@ -280,11 +300,11 @@ class W1Bound(BoundLoss):
 
 
 def _pad(array: np.ndarray, size: int, fill: float = 0.0) -> np.ndarray:
+    """``array`` extended along its last axis to ``size`` with ``fill``."""
     extra = size - array.shape[-1]
     if extra <= 0:
         return array
-    widths = [(0, 0)] * (array.ndim - 1) + [(0, extra)]
-    return np.pad(array, widths, constant_values=fill)
+    return np.concatenate([array, np.full(array.shape[:-1] + (extra,), fill)], axis=-1)
 
 
 def _lookup(cdf: np.ndarray, x: np.ndarray) -> np.ndarray:

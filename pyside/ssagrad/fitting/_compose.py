@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..estimators._samples import GradientSamples
-from ._bound import BoundLoss
+from ._bound import BoundLoss, group_bounds
 from .losses import BlackBox
 
 #: Groups of the delete-a-group jackknife of the loss value.
@@ -62,12 +62,12 @@ def loss_value(bound: BoundLoss, states: np.ndarray) -> tuple[float, float]:
     n = states.shape[0]
     groups = min(JACKKNIFE_GROUPS, n)
     tallies = bound.tally(states, groups)
-    sizes = np.diff(np.linspace(0, n, groups + 1).astype(np.int64))
+    sizes = np.diff(group_bounds(n, groups))
     total = tallies.sum(axis=0)
     value = bound.value(total, n)
     if groups < 2:
         return value, float("nan")
-    leave_out = np.array([bound.value(total - tallies[g], n - sizes[g]) for g in range(groups)])
+    leave_out = bound.values(total[None] - tallies, n - sizes)
     return value, _jackknife(leave_out)
 
 
@@ -132,15 +132,20 @@ def _cross_fitted_gradient(samples: GradientSamples, loss: BoundLoss) -> np.ndar
     n = samples.states.shape[0]
     if n < 4:
         raise ValueError(f"fitting needs at least n=4 gradient-tracked cells, got n={n}")
-    half = np.linspace(0, n, 3).astype(np.int64)[1]
+    half = group_bounds(n, 2)[1]
     tallies = loss.tally(samples.states, 2)
-    counts = (half, n - half)
-    total = np.zeros(samples.problem.n_parameters)
-    for part, other in ((0, slice(half, n)), (1, slice(0, half))):
-        psi = loss.surrogate(tallies[part], counts[part])
-        contributions = samples.expectation(psi).contributions  # (N, T, 1, P)
-        total += contributions[other].sum(axis=(0, 1, 2))
-    return total / n
+    psi_a = loss.surrogate(tallies[0], half)
+    psi_b = loss.surrogate(tallies[1], n - half)
+
+    def both(states: np.ndarray) -> np.ndarray:
+        return np.concatenate([psi_a(states), psi_b(states)], axis=-1)
+
+    contributions = samples.expectation(both).contributions  # (N, T, 2, P)
+    # Half A's outer derivative multiplies half B's cells, and the other way round.
+    crossed = contributions[half:, :, 0].sum(axis=(0, 1)) + contributions[:half, :, 1].sum(
+        axis=(0, 1)
+    )
+    return crossed / n
 
 
 def _sorted_sample_gradient(
