@@ -9,7 +9,7 @@ import numpy as np
 import xarray as xr
 
 from ._version import __version__
-from .backends import get_backend
+from .backends import STATUS_MAX_EVENTS, get_backend
 from .inputs import initial_state, observation_times, parameter_vector, sample_count
 from .models import Model
 from .network import Network
@@ -17,7 +17,6 @@ from .seeding import resolve_seed, trajectory_seeds
 
 METHODS = ("direct", "tau")
 DEFAULT_MAX_EVENTS = 10_000_000
-_STATUS_MAX_EVENTS = 1
 
 
 def resolve_model(
@@ -149,7 +148,7 @@ def simulate(
         int(max_events),
         float(dt),
     )
-    truncated = status == _STATUS_MAX_EVENTS
+    truncated = status == STATUS_MAX_EVENTS
     if on_max_events == "raise" and truncated.any():
         raise RuntimeError(
             f"{int(truncated.sum())} of {n} trajectories reached max_events={max_events} "

@@ -24,12 +24,11 @@ from typing import Any
 
 import numpy as np
 
+from ..backends import STATUS_MAX_EVENTS
 from ..seeding import trajectory_seeds
 from ..simulate import DEFAULT_MAX_EVENTS
 from ._problem import Problem
 from ._samples import Expectation, FeatureMap, GradientSamples, apply_features, identity
-
-_STATUS_MAX_EVENTS = 1
 
 
 class AltPathSamples(GradientSamples):
@@ -160,7 +159,7 @@ def run(
         int(max_events),
         float(rate_margin),
     )
-    stuck = np.flatnonzero(status == _STATUS_MAX_EVENTS)
+    stuck = np.flatnonzero(status == STATUS_MAX_EVENTS)
     if stuck.size:
         raise RuntimeError(
             f"{stuck.size} of {n} trajectories (first: {int(stuck[0])}) hit "

@@ -35,12 +35,12 @@ from typing import Any
 
 import numpy as np
 
+from ..backends import STATUS_MAX_EVENTS
 from ..seeding import trajectory_seeds
 from ..simulate import DEFAULT_MAX_EVENTS
 from ._problem import Problem
 from ._samples import Expectation, FeatureMap, GradientSamples, apply_features, identity
 
-_STATUS_MAX_EVENTS = 1
 #: Groups of the delete-a-group jackknife behind black-box loss standard errors.
 JACKKNIFE_GROUPS = 20
 
@@ -65,7 +65,7 @@ def check_positive(name: str, value: Any) -> float:
 
 def raise_if_stuck(status: np.ndarray, max_events: int, what: str) -> None:
     """``RuntimeError`` if any trajectory hit ``max_events``."""
-    stuck = int(np.count_nonzero(status == _STATUS_MAX_EVENTS))
+    stuck = int(np.count_nonzero(status == STATUS_MAX_EVENTS))
     if stuck:
         raise RuntimeError(
             f"{stuck} of {status.shape[0]} {what} hit max_events={max_events}; raise "

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from ..backends import STATUS_MAX_EVENTS
 from ..seeding import trajectory_seeds
 from ..simulate import DEFAULT_MAX_EVENTS
 from ._problem import Problem
@@ -31,7 +32,6 @@ AUTO_SMOOTHING_FACTOR = 0.5
 PILOT_TRAJECTORIES = 200
 #: Relative step of the central difference of ``phi`` along the tangent.
 _FD_STEP = 1e-4
-_STATUS_MAX_EVENTS = 1
 
 
 class GumbelSamples(GradientSamples):
@@ -150,7 +150,7 @@ def _check_smoothing(time_smoothing: Any) -> float | None:
 
 
 def _raise_if_stuck(status: np.ndarray, n: int, max_events: int, what: str) -> None:
-    stuck = int(np.count_nonzero(status == _STATUS_MAX_EVENTS))
+    stuck = int(np.count_nonzero(status == STATUS_MAX_EVENTS))
     if stuck:
         raise RuntimeError(
             f"{stuck} of {n} {what} hit max_events={max_events}; raise max_events or "

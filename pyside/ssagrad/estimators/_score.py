@@ -14,13 +14,13 @@ from typing import Any
 
 import numpy as np
 
+from ..backends import STATUS_MAX_EVENTS
 from ..seeding import trajectory_seeds
 from ..simulate import DEFAULT_MAX_EVENTS
 from ._problem import Problem
 from ._samples import Expectation, FeatureMap, GradientSamples, apply_features, identity
 
 BASELINES = ("loo", "none")
-_STATUS_MAX_EVENTS = 1
 
 
 class ScoreSamples(GradientSamples):
@@ -144,7 +144,7 @@ def run(
         trajectory_seeds(seed, n),
         int(max_events),
     )
-    stuck = int(np.count_nonzero(status == _STATUS_MAX_EVENTS))
+    stuck = int(np.count_nonzero(status == STATUS_MAX_EVENTS))
     if stuck:
         raise RuntimeError(
             f"{stuck} of {n} trajectories hit max_events={max_events}; raise max_events "
