@@ -123,10 +123,10 @@ def test_max_events_caps_every_method():
 def test_auto_rule_is_recorded():
     engine = ssagrad.backends.get_backend()
     assert auto_method(AUTO_DIRECT_MAX_REACTIONS, engine) == "direct"
-    assert auto_method(AUTO_DIRECT_MAX_REACTIONS + 1, engine) == "cr"
+    assert auto_method(AUTO_DIRECT_MAX_REACTIONS + 1, engine) == "nrm"
     small = ssagrad.simulate(models.telegraph(), times=[1.0], n=2, seed=1, method="auto")
     large = ssagrad.simulate(models.diffusion_lattice(200), times=[0.1], n=2, seed=1, method="auto")
-    assert (small.attrs["method"], large.attrs["method"]) == ("direct", "cr")
+    assert (small.attrs["method"], large.attrs["method"]) == ("direct", "nrm")
 
 
 def test_unknown_method_names_the_choices():

@@ -19,7 +19,7 @@ from .seeding import resolve_seed, trajectory_seeds
 #: ``method=`` values of :func:`simulate`: the exact SSA methods, tau-leaping, and "auto".
 METHODS = (*SSA_METHODS, "tau", "auto")
 #: ``method="auto"`` takes the direct method up to this many reactions.
-AUTO_DIRECT_MAX_REACTIONS = 64
+AUTO_DIRECT_MAX_REACTIONS = 100
 DEFAULT_MAX_EVENTS = 10_000_000
 
 
@@ -51,17 +51,19 @@ def auto_method(n_reactions: int, engine: Backend) -> str:
     """The exact method that ``method="auto"`` runs for a network of ``n_reactions``.
 
     The direct method up to :data:`AUTO_DIRECT_MAX_REACTIONS` reactions (its ``O(R)``
-    sum and search are cheapest there), composition-rejection (``"cr"``, constant cost per
-    event) above, where the backend provides it; the direct method otherwise.
+    sum and search are cheapest there); above, the next reaction method (``"nrm"``, cost
+    per event ``O(D log R)`` for ``D`` dependents), where the backend provides it, and
+    the direct method otherwise. The threshold is where the two cross on the diffusion
+    lattice of ``ssagrad bench lattice`` (docs/benchmarks.md).
 
     Examples
     --------
     >>> from ssagrad.backends import get_backend
     >>> auto_method(4, get_backend()), auto_method(10_000, get_backend())
-    ('direct', 'cr')
+    ('direct', 'nrm')
     """
-    if n_reactions > AUTO_DIRECT_MAX_REACTIONS and engine.supports("cr"):
-        return "cr"
+    if n_reactions > AUTO_DIRECT_MAX_REACTIONS and engine.supports("nrm"):
+        return "nrm"
     return "direct"
 
 
