@@ -3,14 +3,12 @@
 Everything here takes and returns plain NumPy arrays; nothing knows about xarray. Each
 call turns the network and constants into a :class:`KernelNetwork`, built once per
 network and parameter vector (see :func:`kernel_network`), and hands it to a kernel.
-The kernels live one per file (``_direct``, ``_sorting``, ``_nrm``, ``_cr``, ``_tau`` for
-simulation; ``_score``, ``_gumbel``, ``_altpath``, ``_coupled`` for gradients) and share
-the loop pieces of :mod:`._core`.
+The exact SSA methods share one loop (``_ssa``, with the pieces of ``_sorting``, ``_nrm``
+and ``_cr``); tau-leaping (``_tau``) and the gradient kernels (``_score``, ``_gumbel``,
+``_altpath``, ``_coupled``) have loops of their own; all are built from :mod:`._core`.
 """
 
 from __future__ import annotations
-
-import importlib
 
 import numpy as np
 
@@ -19,20 +17,6 @@ from .._contract import CAPABILITIES, STATUS_MAX_EVENTS, STATUS_OK, Backend, Ker
 from ._network import KernelNetwork, kernel_network
 
 __all__ = ["STATUS_MAX_EVENTS", "STATUS_OK", "KernelNetwork", "NativeBackend", "kernel_network"]
-
-#: SSA method -> "module:ensemble kernel"; every kernel takes
-#: ``(net, x0, times, seeds, max_events, states, events, status)``.
-SIMULATORS = {
-    "direct": "._direct:direct_ensemble",
-    "sorting": "._sorting:sorting_ensemble",
-    "nrm": "._nrm:nrm_ensemble",
-    "cr": "._cr:cr_ensemble",
-}
-
-
-def _kernel(spec: str):
-    module, name = spec.split(":")
-    return getattr(importlib.import_module(module, __name__), name)
 
 
 class NativeBackend(Backend):
@@ -66,10 +50,13 @@ class NativeBackend(Backend):
             from ._tau import tau_ensemble
 
             tau_ensemble(net, x0, times, seeds, dt, max_events, states, events, status)
-        elif method in SIMULATORS:
-            _kernel(SIMULATORS[method])(net, x0, times, seeds, max_events, states, events, status)
-        else:  # validated above the seam
+            return states, events, status
+        from ._ssa import METHOD_CODES, ssa_ensemble
+
+        if method not in METHOD_CODES:  # validated above the seam
             raise ValueError(f"unknown method {method!r}")
+        code = METHOD_CODES[method]
+        ssa_ensemble(net, code, x0, times, seeds, max_events, states, events, status)
         return states, events, status
 
     def score(

@@ -56,7 +56,7 @@ from numba import njit, prange
 
 from ...network import MASS_ACTION
 from .._contract import STATUS_MAX_EVENTS, STATUS_OK
-from ._core import fire, waiting_time
+from ._core import fire, propensity_sum, waiting_time
 from ._propensity import combinatorial, propensity, propensity_gradient
 from ._rng import rng_init, rng_init_words, rng_uniform, rng_uniform_words, sub_seed
 
@@ -203,9 +203,7 @@ def altpath_trajectory(
     steps = 0
     while True:
         # Common clock: the primal's margin * a0, raised to any live alternative's a0.
-        a0 = 0.0
-        for j in range(n_reactions):
-            a0 += a[j]
+        a0 = propensity_sum(a)
         rate = margin * a0 if a0 > 0.0 else _floor_clock(x, theta_floor, net, margin)
         for p in range(n_params):
             if live[p]:

@@ -27,6 +27,35 @@ from ._rng import rng_exponential_words
 
 
 @njit(cache=True)
+def hot_fields(net):
+    """The fields the event loop reads, taken out of ``net`` once per trajectory.
+
+    ``(change_ptr, change_species, change_delta, dependency_ptr, dependency_index, kind,
+    first, second, rate)``.
+    """
+    return (
+        net.change_ptr,
+        net.change_species,
+        net.change_delta,
+        net.dependency_ptr,
+        net.dependency_index,
+        net.kind,
+        net.first,
+        net.second,
+        net.rate,
+    )
+
+
+@njit(cache=True)
+def start(net, x0):
+    """A trajectory's state ``x = x0`` and its propensities ``a``."""
+    x = x0.copy()
+    a = np.empty(net.rate.shape[0])
+    initial_propensities(x, net, a)
+    return x, a
+
+
+@njit(cache=True)
 def waiting_time(a0, s0, s1, s2, s3):
     """The time to the next event, ``E / a0`` with ``E ~ Exp(1)``, and the stream.
 
@@ -39,7 +68,7 @@ def waiting_time(a0, s0, s1, s2, s3):
 
 
 @njit(cache=True)
-def total(a):
+def propensity_sum(a):
     """``sum_j a[j]``, left to right (every kernel sums in this order)."""
     a0 = 0.0
     for j in range(a.shape[0]):

@@ -39,7 +39,7 @@ from numba import njit, prange
 
 from ...network import HILL, MASS_ACTION
 from .._contract import STATUS_MAX_EVENTS, STATUS_OK
-from ._core import waiting_time
+from ._core import propensity_sum, waiting_time
 from ._propensity import binomial, propensity_gradient, rate_factor
 from ._rng import rng_exponential_words, rng_init_words
 
@@ -300,9 +300,7 @@ def _gumbel_chunk(
         t = 0.0
         events = 0
         while True:
-            a0 = 0.0
-            for j in range(n_reactions):
-                a0 += a[j]
+            a0 = propensity_sum(a)
             tau, s0, s1, s2, s3 = waiting_time(a0, s0, s1, s2, s3)
             t_next = t + tau
             while m < n_times and times[m] < t_next:

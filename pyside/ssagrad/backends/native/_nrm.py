@@ -1,4 +1,4 @@
-"""Gibson and Bruck's next reaction method with an indexed priority queue (native kernel).
+"""Gibson and Bruck's next reaction method: its pieces of the SSA loop (:mod:`._ssa`).
 
 Every reaction ``j`` holds an absolute putative firing time ``T_j`` in a binary min-heap
 indexed by reaction (``heap[k]`` a reaction, ``where[j]`` its position). The next event is
@@ -11,20 +11,9 @@ for ``D`` dependents: no step is linear in the number of reactions.
 
 import math
 
-import numpy as np
-from numba import njit, prange
+from numba import njit
 
-from .._contract import STATUS_MAX_EVENTS, STATUS_OK
-from ._core import (
-    fill_from,
-    fire,
-    initial_propensities,
-    record_until,
-    refresh_dependents,
-    refresh_general,
-    save_dependents,
-)
-from ._rng import rng_exponential_words, rng_init_words
+from ._rng import rng_exponential_words
 
 
 @njit(cache=True)
@@ -67,63 +56,36 @@ def _build(times, heap, where):
 
 
 @njit(cache=True)
-def nrm_trajectory(net, x0, times, seed, max_events, states):
-    """Simulate one trajectory into ``states`` (T x S); return (events, status)."""
-    s0, s1, s2, s3 = rng_init_words(seed)
-    change_ptr, change_species, change_delta = net.change_ptr, net.change_species, net.change_delta
-    dep_ptr, dep_index = net.dependency_ptr, net.dependency_index
-    kind, first, second, rate = net.kind, net.first, net.second, net.rate
-    n_reactions = rate.shape[0]
-    x = x0.copy()
-    a = np.empty(n_reactions)
-    initial_propensities(x, net, a)
-    clock = np.empty(n_reactions)  # absolute putative firing times
-    for j in range(n_reactions):
+def start_clocks(a, clock, heap, where, s0, s1, s2, s3):
+    """Draw every reaction's first firing time into ``clock`` and heapify; return the stream."""
+    for j in range(a.shape[0]):
         e, s0, s1, s2, s3 = rng_exponential_words(s0, s1, s2, s3)
         clock[j] = e / a[j] if a[j] > 0.0 else math.inf
-    heap = np.empty(n_reactions, dtype=np.int64)
-    where = np.empty(n_reactions, dtype=np.int64)
     _build(clock, heap, where)
-    saved = np.empty(n_reactions)
-    m = 0
-    events = 0
-    while True:
-        j = heap[0]
-        t = clock[j]
-        m = record_until(states, m, times, t, x)
-        if m == times.shape[0]:
-            return events, STATUS_OK
-        if events >= max_events:
-            fill_from(states, m, x)
-            return events, STATUS_MAX_EVENTS
-        fire(j, x, change_ptr, change_species, change_delta)
-        save_dependents(j, a, dep_ptr, dep_index, saved)
-        if refresh_dependents(j, x, a, dep_ptr, dep_index, kind, first, second, rate):
-            refresh_general(j, x, a, net)
-        clock[j] = math.inf  # spent: a fresh clock below, whether or not ``j`` depends on itself
-        lo = dep_ptr[j]
-        for p in range(lo, dep_ptr[j + 1]):
-            i = dep_index[p]
-            if i != j and a[i] != saved[p - lo]:
-                if a[i] <= 0.0:
-                    clock[i] = math.inf
-                elif saved[p - lo] > 0.0:
-                    clock[i] = t + (saved[p - lo] / a[i]) * (clock[i] - t)
-                else:
-                    e, s0, s1, s2, s3 = rng_exponential_words(s0, s1, s2, s3)
-                    clock[i] = t + e / a[i]
-                _sift(heap, where, clock, where[i])
-        if a[j] > 0.0:
-            e, s0, s1, s2, s3 = rng_exponential_words(s0, s1, s2, s3)
-            clock[j] = t + e / a[j]
-        _sift(heap, where, clock, where[j])
-        events += 1
+    return s0, s1, s2, s3
 
 
-@njit(cache=True, parallel=True)
-def nrm_ensemble(net, x0, times, seeds, max_events, states, events, status):
-    """Simulate ``len(seeds)`` trajectories in parallel into ``states`` (N x T x S)."""
-    for i in prange(seeds.shape[0]):
-        e, s = nrm_trajectory(net, x0, times, seeds[i], max_events, states[i])
-        events[i] = e
-        status[i] = s
+@njit(cache=True)
+def reschedule(j, t, a, saved, clock, heap, where, dep_ptr, dep_index, s0, s1, s2, s3):
+    """New clocks after ``j`` fired at ``t``: rescaled for changed dependents, fresh for ``j``.
+
+    ``saved`` holds the dependents' propensities before the event. Returns the stream.
+    """
+    clock[j] = math.inf  # spent: a fresh clock below, whether or not ``j`` depends on itself
+    lo = dep_ptr[j]
+    for p in range(lo, dep_ptr[j + 1]):
+        i = dep_index[p]
+        if i != j and a[i] != saved[p - lo]:
+            if a[i] <= 0.0:
+                clock[i] = math.inf
+            elif saved[p - lo] > 0.0:
+                clock[i] = t + (saved[p - lo] / a[i]) * (clock[i] - t)
+            else:
+                e, s0, s1, s2, s3 = rng_exponential_words(s0, s1, s2, s3)
+                clock[i] = t + e / a[i]
+            _sift(heap, where, clock, where[i])
+    if a[j] > 0.0:
+        e, s0, s1, s2, s3 = rng_exponential_words(s0, s1, s2, s3)
+        clock[j] = t + e / a[j]
+    _sift(heap, where, clock, where[j])
+    return s0, s1, s2, s3

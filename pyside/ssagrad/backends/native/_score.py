@@ -8,7 +8,7 @@ For each observation time ``t_m`` the kernel returns the score of the path on
 
 The integral includes the survival piece from the last event to ``t_m`` (the
 probability that nothing fired in between). Paths use exactly the random numbers and
-arithmetic of :func:`~ssagrad.backends.native._direct.direct_trajectory`, so a seed gives
+arithmetic of :func:`~ssagrad.backends.native._ssa.ssa_trajectory` (direct), so a seed gives
 the same states as :func:`ssagrad.simulate`.
 
 Bookkeeping: a reaction's propensity gradient is non-zero only at its rate-law slots
@@ -26,7 +26,7 @@ from numba import njit, prange
 
 from ...network import MASS_ACTION
 from .._contract import STATUS_MAX_EVENTS, STATUS_OK
-from ._core import fill_from, fire, record_until, select, total, waiting_time
+from ._core import fill_from, fire, propensity_sum, record_until, select, waiting_time
 from ._propensity import combinatorial, propensity, propensity_gradient
 from ._rng import rng_init_words, rng_uniform_words
 
@@ -122,7 +122,7 @@ def score_trajectory(net, gslot, x0, times, seed, max_events, states, scores):
                 grad[i, 0] = comb if gslot[i, 0] >= 0 else 0.0
             else:
                 _hill_refresh(i, x, theta, net, gslot, scratch, a, grad)
-        a0 = total(a)
+        a0 = propensity_sum(a)
         tau, s0, s1, s2, s3 = waiting_time(a0, s0, s1, s2, s3)
         t_next = t + tau
         reached = record_until(states, m, times, t_next, x)
