@@ -242,6 +242,6 @@ def test_compiled_kernels_are_cached_for_the_next_process():
     second = subprocess.run(
         [sys.executable, "-c", code], env=env, check=True, capture_output=True, text=True
     )
-    lines = [line for line in second.stdout.splitlines() if "ssa_ensemble" in line]
+    lines = [line for line in second.stdout.splitlines() if "direct_ensemble" in line]
     assert any("data loaded" in line for line in lines), second.stdout[-2000:]
     assert not any("data saved" in line for line in lines), second.stdout[-2000:]

@@ -51,12 +51,15 @@ class NativeBackend(Backend):
 
             tau_ensemble(net, x0, times, seeds, dt, max_events, states, events, status)
             return states, events, status
-        from ._ssa import METHOD_CODES, ssa_ensemble
+        from ._ssa import METHOD_CODES, direct_ensemble, ssa_ensemble
 
         if method not in METHOD_CODES:  # validated above the seam
             raise ValueError(f"unknown method {method!r}")
-        code = METHOD_CODES[method]
-        ssa_ensemble(net, code, x0, times, seeds, max_events, states, events, status)
+        if method == "direct":
+            direct_ensemble(net, x0, times, seeds, max_events, states, events, status)
+        else:
+            code = METHOD_CODES[method]
+            ssa_ensemble(net, code, x0, times, seeds, max_events, states, events, status)
         return states, events, status
 
     def score(

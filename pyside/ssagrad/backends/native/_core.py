@@ -7,7 +7,7 @@ these helpers, in this order::
     m = record_until(states, m, times, t_next, x)  # the state after the last event <= t_m
     if m == T: done;  if events >= max_events: fill_from(states, m, x); capped
     j = select(a, u * a0)                          # inversion, with the rounding fix
-    fire(j, x, ...); refresh_dependents(j, x, a, ...)  # general laws: refresh_general
+    fire(j, x, ...); refresh_dependents(j, x, a, ...)  # other laws: refresh_general
 
 The helpers on the per-event path take scalars and the few arrays they touch, never the
 whole :class:`~._network.KernelNetwork`: the kernel takes its fields out once per
@@ -21,7 +21,7 @@ use :func:`~._propensity.propensity`.
 import numpy as np
 from numba import njit
 
-from ._network import KIND_DIMER, KIND_FIRST, KIND_GENERAL, KIND_PAIR, KIND_ZEROTH
+from ._network import KIND_DIMER, KIND_FIRST, KIND_PAIR, KIND_ZEROTH
 from ._propensity import propensity
 from ._rng import rng_exponential_words
 
@@ -30,8 +30,8 @@ from ._rng import rng_exponential_words
 def hot_fields(net):
     """The fields the event loop reads, taken out of ``net`` once per trajectory.
 
-    ``(change_ptr, change_species, change_delta, dependency_ptr, dependency_index, kind,
-    first, second, rate)``.
+    ``(change_ptr, change_species, change_delta, dependency_ptr, dependency_index,
+    general_ptr, kind, first, second, rate)``.
     """
     return (
         net.change_ptr,
@@ -39,6 +39,7 @@ def hot_fields(net):
         net.change_delta,
         net.dependency_ptr,
         net.dependency_index,
+        net.general_ptr,
         net.kind,
         net.first,
         net.second,
@@ -110,15 +111,15 @@ def initial_propensities(x, net, a):
 
 @njit(cache=True)
 def refresh_dependents(j, x, a, dep_ptr, dep_index, kind, first, second, rate):
-    """Recompute the elementary propensities that reaction ``j`` may have changed.
+    """Recompute the elementary mass-action propensities that reaction ``j`` may change.
 
     ``kind``, ``first``, ``second`` and ``rate`` are the fields of the
     :class:`~._network.KernelNetwork` of those names. Elementary mass action is written
     out here, in the loop (as a helper of its own it is not inlined, and the call costs
-    three times the arithmetic). Returns True if a dependent has a general rate law: the
-    caller then finishes with :func:`refresh_general`.
+    three times the arithmetic). Dependents with other rate laws are left to
+    :func:`refresh_general`, which the loop calls only for a ``j`` that has such
+    dependents (``general_ptr[j] < general_ptr[j + 1]``).
     """
-    general = False
     for p in range(dep_ptr[j], dep_ptr[j + 1]):
         i = dep_index[p]
         k = kind[i]
@@ -131,18 +132,14 @@ def refresh_dependents(j, x, a, dep_ptr, dep_index, kind, first, second, rate):
         elif k == KIND_DIMER:
             count = float(x[first[i]])
             a[i] = rate[i] * count * (count - 1.0) * 0.5
-        else:
-            general = True
-    return general
 
 
 @njit(cache=True)
 def refresh_general(j, x, a, net):
     """Recompute the general-law propensities among the dependents of reaction ``j``."""
-    for p in range(net.dependency_ptr[j], net.dependency_ptr[j + 1]):
-        i = net.dependency_index[p]
-        if net.kind[i] == KIND_GENERAL:
-            a[i] = propensity(i, x, net.theta, net)
+    for p in range(net.general_ptr[j], net.general_ptr[j + 1]):
+        i = net.general_index[p]
+        a[i] = propensity(i, x, net.theta, net)
 
 
 @njit(cache=True)

@@ -33,10 +33,12 @@ class KernelNetwork(NamedTuple):
     """Everything a native kernel reads about the network, as arrays.
 
     The first eleven fields are those of :class:`~ssagrad.network.NetworkArrays` (CSR
-    reactants, changes and dependency graph; rate-law codes, species and slots). ``kind``,
-    ``first`` and ``second`` classify each reaction for the written-out elementary
-    mass-action propensities; ``theta`` holds the constants (parameters, then literals)
-    and ``rate[j] = theta[rate_slots[j, 0]]`` the rate constant of reaction ``j``.
+    reactants, changes and dependency graph; rate-law codes, species and slots);
+    ``general_ptr``/``general_index`` list, in CSR, the dependents of each reaction whose
+    rate law is not elementary mass action. ``kind``, ``first`` and ``second`` classify
+    each reaction for the written-out elementary mass-action propensities; ``theta``
+    holds the constants (parameters, then literals) and ``rate[j] = theta[rate_slots[j, 0]]``
+    the rate constant of reaction ``j``.
     """
 
     reactant_ptr: np.ndarray
@@ -50,6 +52,8 @@ class KernelNetwork(NamedTuple):
     rate_slots: np.ndarray
     dependency_ptr: np.ndarray
     dependency_index: np.ndarray
+    general_ptr: np.ndarray
+    general_index: np.ndarray
     kind: np.ndarray
     first: np.ndarray
     second: np.ndarray
@@ -78,10 +82,20 @@ def _classify(arrays: NetworkArrays) -> tuple[np.ndarray, np.ndarray, np.ndarray
     return kind, first.astype(np.int64), second.astype(np.int64)
 
 
+def _general_dependents(arrays: NetworkArrays, kind: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The dependency graph restricted to dependents of :data:`KIND_GENERAL` (CSR)."""
+    keep = kind[arrays.dependency_index] == KIND_GENERAL
+    owner = np.repeat(np.arange(kind.shape[0]), np.diff(arrays.dependency_ptr))
+    counts = np.bincount(owner[keep], minlength=kind.shape[0])
+    ptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    return ptr, np.ascontiguousarray(arrays.dependency_index[keep])
+
+
 def _structure(arrays: NetworkArrays) -> tuple[np.ndarray, ...]:
     """The parameter-free fields, built once per ``arrays`` and kept on it."""
     cached = arrays.__dict__.get("_kernel_structure")
     if cached is None:
+        kind, first, second = _classify(arrays)
         cached = (
             arrays.reactant_ptr,
             arrays.reactant_species,
@@ -94,7 +108,10 @@ def _structure(arrays: NetworkArrays) -> tuple[np.ndarray, ...]:
             np.ascontiguousarray(arrays.rate_slots),
             arrays.dependency_ptr,
             arrays.dependency_index,
-            *_classify(arrays),
+            *_general_dependents(arrays, kind),
+            kind,
+            first,
+            second,
         )
         object.__setattr__(arrays, "_kernel_structure", cached)
         object.__setattr__(arrays, "_kernel_networks", {})
