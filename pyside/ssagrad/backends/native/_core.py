@@ -135,11 +135,29 @@ def refresh_dependents(j, x, a, dep_ptr, dep_index, kind, first, second, rate):
 
 
 @njit(cache=True)
-def refresh_general(j, x, a, net):
-    """Recompute the general-law propensities among the dependents of reaction ``j``."""
+def elementary_comb(kind, count1, count2):
+    """``prod_s C(x_s, r_s)`` of elementary mass action of ``kind`` from reactant counts.
+
+    The arithmetic of :func:`~._propensity.combinatorial` (so ``k * comb`` is bit for bit
+    its propensity); ``count2`` is read for :data:`KIND_PAIR` only. Scalars in, scalar
+    out, so it inlines.
+    """
+    if kind == KIND_ZEROTH:
+        return 1.0
+    if kind == KIND_FIRST:
+        return float(count1)
+    if kind == KIND_PAIR:
+        return float(count1) * float(count2)
+    count = float(count1)
+    return count * (count - 1.0) / 2.0
+
+
+@njit(cache=True)
+def refresh_general(j, x, a, theta, net):
+    """Recompute the general-law propensities among the dependents of ``j`` at ``theta``."""
     for p in range(net.general_ptr[j], net.general_ptr[j + 1]):
         i = net.general_index[p]
-        a[i] = propensity(i, x, net.theta, net)
+        a[i] = propensity(i, x, theta, net)
 
 
 @njit(cache=True)

@@ -23,7 +23,16 @@ import numpy as np
 from numba import njit, prange
 
 from .._contract import STATUS_MAX_EVENTS, STATUS_OK
-from ._core import fill_from, fire, record_until, waiting_time
+from ._core import (
+    elementary_comb,
+    fill_from,
+    fire,
+    hot_fields,
+    record_until,
+    refresh_general,
+    waiting_time,
+)
+from ._network import KIND_GENERAL
 from ._propensity import propensity
 from ._rng import family_salt, mix64, rng_init_words, rng_uniform_words, sub_seed
 
@@ -35,17 +44,17 @@ def direction_seed(seed, d):
 
 
 @njit(cache=True)
-def _step(j, x, net, a, theta):
-    """Apply reaction ``j`` to ``x`` and refresh the propensities it affects (at ``theta``)."""
-    fire(j, x, net.change_ptr, net.change_species, net.change_delta)
-    for p in range(net.dependency_ptr[j], net.dependency_ptr[j + 1]):
-        i = net.dependency_index[p]
-        a[i] = propensity(i, x, theta, net)
+def coupled_pair(
+    net, theta_plus, theta_minus, rates, x0, times, seed, max_events, out_plus, out_minus
+):
+    """Simulate one pair into ``out_plus``/``out_minus`` (T x S); return (events, status).
 
-
-@njit(cache=True)
-def coupled_pair(net, theta_plus, theta_minus, x0, times, seed, max_events, out_plus, out_minus):
-    """Simulate one pair into ``out_plus``/``out_minus`` (T x S); return (events, status)."""
+    ``rates`` (2, R): the rate constants of every reaction at ``theta_plus`` and at
+    ``theta_minus``, for the written-out elementary propensities.
+    """
+    fields = hot_fields(net)
+    change_ptr, change_species, change_delta, dep_ptr, dep_index, general_ptr = fields[:6]
+    kind, first, second = fields[6:9]
     n_reactions = net.rate.shape[0]
     s0, s1, s2, s3 = rng_init_words(seed)  # the random stream, held in registers
     xp = x0.copy()
@@ -85,14 +94,19 @@ def coupled_pair(net, theta_plus, theta_minus, x0, times, seed, max_events, out_
             width = max(ap[j], am[j])
         while max(ap[j], am[j]) <= 0.0:  # rounding at the top end: last live reaction
             j -= 1
-        shared = min(ap[j], am[j])
-        if target < shared or ap[j] == am[j]:
-            _step(j, xp, net, ap, theta_plus)
-            _step(j, xm, net, am, theta_minus)
-        elif ap[j] > am[j]:
-            _step(j, xp, net, ap, theta_plus)
-        else:
-            _step(j, xm, net, am, theta_minus)
+        both = target < min(ap[j], am[j]) or ap[j] == am[j]
+        moves = (both or ap[j] > am[j], both or am[j] > ap[j])  # before either path moves
+        for side in range(2):  # X+ on the shared channel or its own, then X- likewise
+            if not moves[side]:
+                continue
+            x, a, theta = (xp, ap, theta_plus) if side == 0 else (xm, am, theta_minus)
+            fire(j, x, change_ptr, change_species, change_delta)
+            for p in range(dep_ptr[j], dep_ptr[j + 1]):
+                i = dep_index[p]
+                if kind[i] != KIND_GENERAL:
+                    a[i] = rates[side, i] * elementary_comb(kind[i], x[first[i]], x[second[i]])
+            if general_ptr[j] < general_ptr[j + 1]:
+                refresh_general(j, x, a, theta, net)
         t = t_next
         events += 1
 
@@ -108,6 +122,11 @@ def coupled_ensemble(
     """
     n_dirs = theta_plus.shape[0]
     n_times = times.shape[0]
+    rates = np.empty((n_dirs, 2, net.rate.shape[0]))
+    for d in range(n_dirs):
+        for j in range(net.rate.shape[0]):
+            rates[d, 0, j] = theta_plus[d, net.rate_slots[j, 0]]
+            rates[d, 1, j] = theta_minus[d, net.rate_slots[j, 0]]
     n_species = x0.shape[0]
     for i in prange(seeds.shape[0]):
         out_plus = np.empty((n_times, n_species), dtype=np.int64)
@@ -118,6 +137,7 @@ def coupled_ensemble(
                 net,
                 theta_plus[d],
                 theta_minus[d],
+                rates[d],
                 x0,
                 times,
                 direction_seed(seeds[i], d),

@@ -38,7 +38,11 @@ def combinatorial(j, x, net):
     coeff = net.reactant_coeff
     comb = 1.0
     for p in range(ptr[j], ptr[j + 1]):
-        comb *= binomial(x[species[p]], coeff[p])
+        count = x[species[p]]
+        if coeff[p] == 1:  # the common case, without the general binomial's branches
+            comb *= count
+        else:
+            comb *= binomial(count, coeff[p])
     return comb
 
 

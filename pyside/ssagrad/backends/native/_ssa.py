@@ -76,7 +76,7 @@ def direct_trajectory(net, x0, times, seed, max_events, states):
         fire(j, x, change_ptr, change_species, change_delta)
         refresh_dependents(j, x, a, dep_ptr, dep_index, kind, first, second, rate)
         if general_ptr[j] < general_ptr[j + 1]:
-            refresh_general(j, x, a, net)
+            refresh_general(j, x, a, net.theta, net)
         t = t_next
         events += 1
 
@@ -130,7 +130,7 @@ def ssa_trajectory(net, method, x0, times, seed, max_events, states):
         save_dependents(j, a, dep_ptr, dep_index, saved)
         refresh_dependents(j, x, a, dep_ptr, dep_index, kind, first, second, rate)
         if general_ptr[j] < general_ptr[j + 1]:
-            refresh_general(j, x, a, net)
+            refresh_general(j, x, a, net.theta, net)
         if method == SORTING:
             a0 += dependents_change(j, a, dep_ptr, dep_index, saved)
         elif method == CR:
