@@ -171,8 +171,8 @@ def _time_interleaved(contenders: list[_Contender], repeats: int) -> None:
 
     Interleaving exposes all of them to the same background load, so that their ratios
     are less noisy on a shared machine than timing one after the other. In each round a
-    contender is called until it has run :data:`TIMING_SECONDS` (at least once); its
-    time is the best single call over all rounds.
+    contender runs a batch sized by timeit's autorange (at least :data:`TIMING_SECONDS`); its
+    time is the best per-call mean over all rounds.
     """
     for c in contenders:
         try:

@@ -65,9 +65,9 @@ def format_report(report: Report, scale: float) -> str:
         f"ssagrad {__version__}, scale {scale:g}: n = {report.n} trajectories per gradient, "
         f"seed {SEED}; {os.cpu_count()} cores, {numba.config.NUMBA_NUM_THREADS} Numba "
         f"threads; {platform.processor() or platform.machine()}; Python "
-        f"{platform.python_version()}. Wall times are the best single call of at least "
-        f"{report.repeats} calls continued until {TIMING_SECONDS:g} s are spent, after a warm-up "
-        f"(compilation excluded); total run {report.seconds:.0f} s.",
+        f"{platform.python_version()}. Wall times are the best per-call mean of "
+        f"{report.repeats} batches sized by timeit's autorange (at least {TIMING_SECONDS:g} s "
+        f"each), after a warm-up (compilation excluded); total run {report.seconds:.0f} s.",
         "",
         "## 1. Accuracy and cost against the exact gradient (dE[X(t)]/dθ, all entries)",
         "",
@@ -138,8 +138,8 @@ def format_report(report: Report, scale: float) -> str:
         "quantity; `events` are the reaction events of the plain SSA ensemble. All rows are "
         "warmed up, then timed round-robin (interleaved, so that they share the machine's "
         f"background load) for {max(report.repeats, COST_REPEATS)} rounds; within a round a "
-        f"row is called again until it has run {TIMING_SECONDS:g} s, and its time is the "
-        "best single call. stochastix "
+        f"row runs one batch sized by timeit's autorange (at least {TIMING_SECONDS:g} s), and "
+        "its time is the best per-call mean. stochastix "
         "runs JAX on the CPU in float32 with `vmap` over n keys; its first call (tracing + "
         "XLA compilation + one run) is reported separately and not counted. Plot: "
         "`cost.png`.",
