@@ -53,8 +53,8 @@ def auto_method(n_reactions: int, engine: Backend) -> str:
     The direct method up to :data:`AUTO_DIRECT_MAX_REACTIONS` reactions (its ``O(R)``
     sum and search are cheapest there); above, the next reaction method (``"nrm"``, cost
     per event ``O(D log R)`` for ``D`` dependents), where the backend provides it, and
-    the direct method otherwise. The threshold is where the two cross on the diffusion
-    lattice of ``ssagrad bench lattice`` (docs/benchmarks.md).
+    the direct method otherwise. On the diffusion lattice of ``ssagrad bench lattice``
+    the two cross between 100 and 1000 reactions (docs/benchmarks.md).
 
     Examples
     --------

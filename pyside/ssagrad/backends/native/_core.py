@@ -178,9 +178,13 @@ def dependents_change(j, a, dep_ptr, dep_index, saved):
     return change
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def record_until(states, m, times, t_next, x):
-    """Write ``x`` for every observation before ``t_next`` from index ``m``; the next ``m``."""
+    """Write ``x`` for every observation before ``t_next`` from index ``m``; the next ``m``.
+
+    Inlined by Numba (``inline="always"``): left to LLVM, the call was not inlined and
+    cost the direct method ~10 % per event (in-process A/B).
+    """
     while m < times.shape[0] and times[m] < t_next:
         for s in range(x.shape[0]):
             states[m, s] = x[s]

@@ -60,6 +60,7 @@ def direct_trajectory(net, x0, times, seed, max_events, states):
     change_ptr, change_species, change_delta, dep_ptr, dep_index, general_ptr = fields[:6]
     kind, first, second, rate = fields[6:]
     x, a = start(net, x0)
+    general = general_ptr[-1] > 0  # loop-invariant: mass-action networks skip the check
     t, m, events = 0.0, 0, 0
     while True:
         a0 = propensity_sum(a)
@@ -75,7 +76,7 @@ def direct_trajectory(net, x0, times, seed, max_events, states):
         j = select(a, u * a0)
         fire(j, x, change_ptr, change_species, change_delta)
         refresh_dependents(j, x, a, dep_ptr, dep_index, kind, first, second, rate)
-        if general_ptr[j] < general_ptr[j + 1]:
+        if general and general_ptr[j] < general_ptr[j + 1]:
             refresh_general(j, x, a, net.theta, net)
         t = t_next
         events += 1
