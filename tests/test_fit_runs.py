@@ -135,6 +135,20 @@ def test_progress_bar_is_silent_off_a_terminal(bd_data, capsys):
     assert captured.err == "" and captured.out == ""
 
 
+def test_progress_bar_shows_steps_rate_and_loss_on_a_terminal(bd_data, monkeypatch):
+    import io
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    _quick_fit(bd_data, steps=30, progress=True)
+    text = terminal.getvalue()
+    assert "30/30" in text and "step/s" in text and "loss=" in text
+
+
 def test_callback_sees_every_step(bd_data):
     seen = []
     _quick_fit(bd_data, steps=7, callback=lambda s: seen.append((s.step, s.params["k"], s.loss)))

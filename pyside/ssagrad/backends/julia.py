@@ -30,8 +30,18 @@ from typing import Any
 import numpy as np
 
 from ..network import NetworkArrays
+from ._contract import Backend, Kernels
 
-__all__ = ["JuliaBackend", "julia_executable", "julia_project", "unavailable_reason"]
+__all__ = [
+    "JULIA_CAPABILITIES",
+    "JuliaBackend",
+    "julia_executable",
+    "julia_project",
+    "unavailable_reason",
+]
+
+#: What the SSAGrad Julia kernels provide.
+JULIA_CAPABILITIES = ("direct", "tau", "score", "gumbel")
 
 #: Environment variables naming the Julia executable, in the order juliacall honours them.
 EXE_VARIABLES = ("PYTHON_JULIACALL_EXE", "PYTHON_JULIAPKG_EXE")
@@ -134,7 +144,7 @@ def from_julia(array: Any, dtype: type) -> np.ndarray:
     return np.ascontiguousarray(np.array(array, dtype=dtype).transpose())
 
 
-class JuliaBackend:
+class JuliaBackend(Backend):
     """SSAGrad's Julia kernels through juliacall.
 
     The first construction in a process starts Julia (threads: ``PYTHON_JULIACALL_THREADS``,
@@ -153,6 +163,7 @@ class JuliaBackend:
     """
 
     name = "julia"
+    capabilities = JULIA_CAPABILITIES
 
     def __init__(self, project: str | os.PathLike[str] | None = None) -> None:
         path = Path(project) if project is not None else julia_project()
@@ -201,7 +212,12 @@ class JuliaBackend:
             )
 
     def _network(self, arrays: NetworkArrays) -> Any:
-        return self._ssagrad.ReactionNetwork(**network_arguments(arrays))
+        """The Julia ``ReactionNetwork`` of ``arrays``, built once and kept on them."""
+        net = arrays.__dict__.get("_julia_network")
+        if net is None:
+            net = self._ssagrad.ReactionNetwork(**network_arguments(arrays))
+            object.__setattr__(arrays, "_julia_network", net)
+        return net
 
     def simulate(
         self,
@@ -213,15 +229,7 @@ class JuliaBackend:
         method: str,
         max_events: int,
         dt: float,
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Simulate one trajectory per seed (``method`` ``"direct"`` or ``"tau"``).
-
-        Returns
-        -------
-        states : (N, T, S) int64
-        events : (N,) int64 number of reaction firings
-        status : (N,) int64, 0 (ok) or 1 (stopped at ``max_events``)
-        """
+    ) -> Kernels:
         states, events, status = self._ssagrad.simulate(
             self._network(arrays),
             theta,
@@ -246,15 +254,7 @@ class JuliaBackend:
         times: np.ndarray,
         seeds: np.ndarray,
         max_events: int,
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Direct-method paths with their causal scores (as ``NativeBackend.score``).
-
-        Returns
-        -------
-        states : (N, T, S) int64
-        scores : (N, T, P) float64, including the survival term up to each time
-        status : (N,) int64
-        """
+    ) -> Kernels:
         states, scores, status = self._ssagrad.simulate_score(
             self._network(arrays),
             theta,
@@ -280,15 +280,7 @@ class JuliaBackend:
         max_events: int,
         temperature: float,
         time_smoothing: float,
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Exact paths with Gumbel-softmax straight-through tangents (as ``NativeBackend.gumbel``).
-
-        Returns
-        -------
-        states : (N, T, S) int64
-        tangents : (N, T, S, P) float64
-        status : (N,) int64
-        """
+    ) -> Kernels:
         states, tangents, status = self._ssagrad.simulate_gumbel(
             self._network(arrays),
             theta,
@@ -305,17 +297,3 @@ class JuliaBackend:
             from_julia(tangents, np.float64),
             from_julia(status, np.int64),
         )
-
-    def altpath(self, *args: Any, **kwargs: Any) -> Any:
-        """Not available in the julia backend."""
-        raise NotImplementedError(_NATIVE_ONLY.format(estimator="altpath"))
-
-    def coupled(self, *args: Any, **kwargs: Any) -> Any:
-        """Not available in the julia backend."""
-        raise NotImplementedError(_NATIVE_ONLY.format(estimator="cfd"))
-
-
-_NATIVE_ONLY = (
-    "the julia backend has no kernel for the {estimator!r} estimator yet; run it with the "
-    "native backend (a new process with SSAGRAD_BACKEND=native)"
-)
