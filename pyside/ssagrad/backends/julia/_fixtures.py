@@ -32,6 +32,10 @@ SMOOTHING_BIAS = 0.01
 N_TRAJECTORIES = 4000
 #: Marginal probabilities are listed up to the count where the tail is below this.
 TAIL = 1e-6
+#: Marginals pass a chi-square test at p > MARGINAL_LEVEL / (number of times), bins pooled
+#: until each expects MIN_EXPECTED samples (tests/conftest.py, tests/test_methods.py).
+MARGINAL_LEVEL = 1e-3
+MIN_EXPECTED = 5.0
 COMMAND = "python -m ssagrad.backends.julia fixtures"
 
 
@@ -90,6 +94,25 @@ def fixtures_path() -> Path:
     return CHECKOUT_PROJECT / "test" / "fixtures" / "cme.toml"
 
 
+def chi_square_groups(p: np.ndarray, n: int) -> tuple[list[int], float]:
+    """0-based first counts of the pooled chi-square bins of ``p`` and the critical value.
+
+    Neighbouring counts are pooled until each bin expects at least :data:`MIN_EXPECTED`
+    of ``n`` samples (a short remainder joins the last bin; counts beyond ``p`` join it
+    too), as ``tests/conftest.py`` does. The critical value belongs to the level
+    :data:`MARGINAL_LEVEL` before the division by the number of times.
+    """
+    starts, acc = [0], 0.0
+    for k, expected in enumerate(p * n):
+        acc += expected
+        if acc >= MIN_EXPECTED and k + 1 < len(p):
+            starts.append(k + 1)
+            acc = 0.0
+    if acc < MIN_EXPECTED and len(starts) > 1:
+        starts.pop()
+    return starts, len(starts) - 1
+
+
 def case_reference(case: Case) -> dict[str, Any]:
     """The exact reference of one case, as plain numbers and lists."""
     import ssagrad
@@ -121,6 +144,7 @@ def case_reference(case: Case) -> dict[str, Any]:
         "dmean": ds["dmean"].values.tolist(),
         "marginal_species": case.marginal,
         "marginal": dist[:, :keep].tolist(),
+        **_chi_square_reference(dist[:, :keep], len(case.times)),
         "arrays": {
             name: getattr(arrays, name).tolist()
             for name in (
@@ -139,6 +163,18 @@ def case_reference(case: Case) -> dict[str, Any]:
             )
         },
     }
+
+
+def _chi_square_reference(dist: np.ndarray, n_times: int) -> dict[str, list]:
+    """Pooled bins and critical chi-square values of each time's marginal."""
+    from scipy import stats
+
+    groups = [chi_square_groups(row, N_TRAJECTORIES) for row in dist]
+    critical = [
+        float(stats.chi2.isf(MARGINAL_LEVEL / n_times, df)) if df > 0 else 0.0
+        for _, df in groups
+    ]
+    return {"marginal_groups": [starts for starts, _ in groups], "marginal_chi2": critical}
 
 
 def _toml_value(value: Any) -> str:
