@@ -75,15 +75,19 @@ def test_juliacall_exe_without_project_is_explained(no_julia, monkeypatch):
     assert "without PYTHON_JULIACALL_PROJECT" in unavailable_reason()
 
 
-def test_packages_not_installed_means_no_download(tmp_path, monkeypatch, fake):
-    # The juliapkg route (not bypassed, online): juliapkg has not resolved yet.
+def _start_through_juliapkg(monkeypatch, tmp_path) -> tuple[str, list]:
+    """Julia found by juliapkg (not bypassed), juliapkg unresolved: the error and its calls."""
     monkeypatch.delenv("PYTHON_JULIACALL_PROJECT")
-    monkeypatch.setenv("PYTHON_JULIAPKG_EXE", str(fake_julia(tmp_path)))
     monkeypatch.delenv("PYTHON_JULIACALL_EXE")
+    monkeypatch.setenv("PYTHON_JULIAPKG_EXE", str(fake_julia(tmp_path)))
     calls = install_fake_juliapkg(monkeypatch, resolved=False)
     with pytest.raises(RuntimeError) as error:
         JuliaBackend()
-    message = str(error.value)
+    return str(error.value), calls
+
+
+def test_packages_not_installed_means_no_download(tmp_path, monkeypatch, fake):
+    message, calls = _start_through_juliapkg(monkeypatch, tmp_path)
     assert "not installed in juliacall's environment /fake/julia_env" in message
     assert "python -m ssagrad.backends.julia install" in message
     assert "PYTHON_JULIAPKG_OFFLINE=yes" in message
@@ -98,14 +102,8 @@ def test_offline_skips_juliapkg_and_explains_missing_packages(tmp_path, monkeypa
         fail_import="ArgumentError: Package PoissonRandom [e409e4f3-bfea-5376-8464-"
         "e040bb5c01ab] is required but does not seem to be installed",
     )
-    monkeypatch.delenv("PYTHON_JULIACALL_PROJECT")
-    monkeypatch.delenv("PYTHON_JULIACALL_EXE")
-    monkeypatch.setenv("PYTHON_JULIAPKG_EXE", str(fake_julia(tmp_path)))
     monkeypatch.setenv("PYTHON_JULIAPKG_OFFLINE", "yes")
-    calls = install_fake_juliapkg(monkeypatch, resolved=False)
-    with pytest.raises(RuntimeError) as error:
-        JuliaBackend()
-    message = str(error.value)
+    message, calls = _start_through_juliapkg(monkeypatch, tmp_path)
     assert "Julia cannot load PoissonRandom" in message
     assert "You are offline (PYTHON_JULIAPKG_OFFLINE=yes), so nothing was downloaded" in message
     assert "JULIA_DEPOT_PATH" in message

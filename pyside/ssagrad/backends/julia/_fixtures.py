@@ -171,8 +171,7 @@ def _chi_square_reference(dist: np.ndarray, n_times: int) -> dict[str, list]:
 
     groups = [chi_square_groups(row, N_TRAJECTORIES) for row in dist]
     critical = [
-        float(stats.chi2.isf(MARGINAL_LEVEL / n_times, df)) if df > 0 else 0.0
-        for _, df in groups
+        float(stats.chi2.isf(MARGINAL_LEVEL / n_times, df)) if df > 0 else 0.0 for _, df in groups
     ]
     return {"marginal_groups": [starts for starts, _ in groups], "marginal_chi2": critical}
 
