@@ -45,8 +45,7 @@ results do not depend on the thread count. Needs `using JumpProcesses`.
 function simulate_aggregator! end
 
 """What to do when the aggregator route is used without JumpProcesses loaded."""
-const JUMPPROCESSES_HINT =
-    "the aggregator route needs JumpProcesses: run `using JumpProcesses` first " *
+const JUMPPROCESSES_HINT = "the aggregator route needs JumpProcesses: run `using JumpProcesses` first " *
     "(it loads SSAGrad's JumpProcesses extension), or use method = :direct"
 
 """

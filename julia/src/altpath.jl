@@ -17,16 +17,16 @@
 
 """Working arrays of one alternative-path trajectory (`P` parameters)."""
 struct AltPathState
-    x::Vector{Int}          # primal state
-    a::Vector{Float64}      # primal propensities
-    grad::Matrix{Float64}   # R × P: ∂a_j/∂θ_p at the primal state
-    y::Matrix{Int}          # S × P: carried alternatives
-    b::Matrix{Float64}      # R × P: their propensities
-    b0::Vector{Float64}     # their totals
+    x::Vector{Int}        # primal state
+    a::Vector{Float64}    # primal propensities
+    grad::Matrix{Float64} # R × P: ∂a_j/∂θ_p at the primal state
+    y::Matrix{Int}        # S × P: carried alternatives
+    b::Matrix{Float64}    # R × P: their propensities
+    b0::Vector{Float64}   # their totals
     live::Vector{Bool}
     weight::Vector{Float64}
     alt_choice::Vector{Int}
-    z::Vector{Int}          # scratch state
+    z::Vector{Int} # scratch state
 end
 
 function AltPathState(net::ReactionNetwork, theta_dual, x0, n_params::Integer)
@@ -100,7 +100,8 @@ function advance_alternative!(state::AltPathState, net, theta, p, choice, flip, 
     w, channel = flip
     if w > 0
         total = state.weight[p] + w
-        if rand(aux) * total < w # the flip's post-step state replaces the carried one
+        if rand(aux) * total < w
+            # the flip's post-step state replaces the carried one
             state.z .= state.x
             b .= state.a
             for (sign, k) in ((-1, choice), (1, channel))
@@ -137,8 +138,20 @@ One primal path with its pruned alternatives: `states` (`S × T`), `alt_states`
 no-ops); `max_events` caps them.
 """
 function altpath_trajectory!(
-    states, alt_states, weights, net, theta_dual, theta, theta_floor, uses,
-    x0, times, rng, aux, max_events, margin,
+    states,
+    alt_states,
+    weights,
+    net,
+    theta_dual,
+    theta,
+    theta_floor,
+    uses,
+    x0,
+    times,
+    rng,
+    aux,
+    max_events,
+    margin,
 )
     state = AltPathState(net, theta_dual, x0, size(weights, 1))
     flips = [(0.0, 0) for _ in axes(weights, 1)]
@@ -160,7 +173,8 @@ function altpath_trajectory!(
         end
         choice, width, within = primal_choice(state.a, a0, rate, rand(rng) * rate)
         couple_alternatives!(state, a0, rate, choice, width, within)
-        for p in eachindex(flips) # from the pre-step state
+        for p in eachindex(flips)
+            # from the pre-step state
             flips[p] = flip_weight(state.grad, state.a, a0, rate, choice, uses[p], p, aux)
         end
         if choice <= n_reactions(net)
@@ -214,9 +228,17 @@ function simulate_altpath!(
     uses = parameter_reactions(net, n_params)
     Threads.@threads for i in eachindex(seeds, status)
         _, status[i] = altpath_trajectory!(
-            view(states, :, :, i), view(alt_states, :, :, :, i), view(weights, :, :, i),
-            kernel..., uses, x0, times, make_rng(seeds[i]),
-            make_rng(mix64(mix64(seeds[i]) ⊻ AUX_SALT)), max_events, rate_margin,
+            view(states, :, :, i),
+            view(alt_states, :, :, :, i),
+            view(weights, :, :, i),
+            kernel...,
+            uses,
+            x0,
+            times,
+            make_rng(seeds[i]),
+            make_rng(mix64(mix64(seeds[i]) ⊻ AUX_SALT)),
+            max_events,
+            rate_margin,
         )
     end
     return states, alt_states, weights, status

@@ -44,7 +44,8 @@ zero-valued parameters replaced by 1 (`theta_floor`), so that a reaction switche
 a zero rate constant can still be flipped on.
 """
 function floor_clock(net::ReactionNetwork, x, theta_floor, margin)
-    return margin * foldl(+, (propensity(net, j, x, theta_floor) for j in 1:n_reactions(net)))
+    return margin *
+        foldl(+, (propensity(net, j, x, theta_floor) for j in 1:n_reactions(net)))
 end
 
 """
@@ -64,7 +65,8 @@ function primal_choice(a::AbstractVector, a0::Real, rate::Real, target::Real)
             lower += a[j]
             j += 1
         end
-        if a[j] <= 0 # rounding at the top end: the last live reaction
+        if a[j] <= 0
+            # rounding at the top end: the last live reaction
             j = findlast(>(0), a)
             lower = a0 - a[j]
         end

@@ -28,9 +28,10 @@ The parameter vector in `net.parameters` order from a `NamedTuple`, a `Dict` (na
 and non-negative.
 """
 function parameter_values(net::Network, params::AbstractVector{<:Real})
-    length(params) == length(net.parameters) || throw(DimensionMismatch(
-        "$(length(params)) values for the parameters $(join(net.parameters, ", "))",
-    ))
+    length(params) == length(net.parameters) ||
+        throw(DimensionMismatch(
+            "$(length(params)) values for the parameters $(join(net.parameters, ", "))",
+        ))
     values = collect(Float64, params)
     all(v -> isfinite(v) && v >= 0, values) ||
         throw(ArgumentError("parameter values must be finite and non-negative"))
@@ -40,10 +41,11 @@ end
 function parameter_values(net::Network, params)
     given = Dict(named_pairs(params))
     unknown = setdiff(keys(given), net.parameters)
-    isempty(unknown) || throw(ArgumentError(
-        "unknown parameter(s) $(join(unknown, ", ")); the parameters are " *
-            join(net.parameters, ", "),
-    ))
+    isempty(unknown) ||
+        throw(ArgumentError(
+            "unknown parameter(s) $(join(unknown, ", ")); the parameters are " *
+                join(net.parameters, ", "),
+        ))
     missing_names = setdiff(net.parameters, keys(given))
     isempty(missing_names) ||
         throw(ArgumentError("params is missing $(join(missing_names, ", "))"))
@@ -61,12 +63,14 @@ function initial_state(net::Network, x0)
     x0 === nothing && return state
     for (name, count) in named_pairs(x0)
         s = findfirst(==(name), net.species)
-        s === nothing && throw(ArgumentError(
-            "unknown species $(repr(name)) in x0; the species are $(join(net.species, ", "))",
-        ))
-        count isa Real && isinteger(count) && count >= 0 || throw(ArgumentError(
-            "initial count of $(repr(name)) must be a non-negative integer, got $count",
-        ))
+        s === nothing &&
+            throw(ArgumentError(
+                "unknown species $(repr(name)) in x0; the species are $(join(net.species, ", "))",
+            ))
+        count isa Real && isinteger(count) && count >= 0 ||
+            throw(ArgumentError(
+                "initial count of $(repr(name)) must be a non-negative integer, got $count",
+            ))
         state[s] = Int(count)
     end
     return state
@@ -161,18 +165,25 @@ function gradient(
     options...,
 )
     kind = Symbol(estimator)
-    kind in ESTIMATORS || throw(ArgumentError(
-        "unknown estimator $(repr(estimator)); choose one of $(join(ESTIMATORS, ", "))",
-    ))
+    kind in ESTIMATORS ||
+        throw(ArgumentError(
+            "unknown estimator $(repr(estimator)); choose one of $(join(ESTIMATORS, ", "))",
+        ))
     problem = Problem(
-        net.kernel, parameter_values(net, params), net.literals, initial_state(net, x0),
-        collect(Float64, times), trajectory_seeds(seed, n), max_events,
+        net.kernel,
+        parameter_values(net, params),
+        net.literals,
+        initial_state(net, x0),
+        collect(Float64, times),
+        trajectory_seeds(seed, n),
+        max_events,
     )
     check_inputs(problem.net, theta_at(problem, problem.params), problem.x0, problem.times)
     states, contributions, extra = run_estimator(kind, problem, seed; options...)
     mean_x = vec_mean(Float64.(states))
     dmean = dropdims(sum(contributions; dims = 4); dims = 4) ./ n
-    spread = n > 1 ? sample_variance(permutedims(contributions, (4, 1, 2, 3))) ./ n :
+    spread = n > 1 ?
+        sample_variance(permutedims(contributions, (4, 1, 2, 3))) ./ n :
         fill(NaN, size(dmean))
     keys3 = (net.parameters, net.species, problem.times)
     names3 = (:parameter, :species, :time)
@@ -180,7 +191,11 @@ function gradient(
         mean = NamedAxesArray(mean_x, (:species, :time), (net.species, problem.times)),
         dmean = NamedAxesArray(dmean, names3, keys3),
         dmean_se = NamedAxesArray(sqrt.(spread .+ extra), names3, keys3),
-        x = NamedAxesArray(states, (:species, :time, :sample), (net.species, problem.times, 1:n)),
+        x = NamedAxesArray(
+            states,
+            (:species, :time, :sample),
+            (net.species, problem.times, 1:n),
+        ),
         estimator = kind,
     )
 end

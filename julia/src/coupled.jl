@@ -12,7 +12,9 @@ Seed of the pair for perturbation `d` of a trajectory with seed `seed`: a fixed 
 ([`mix64`](@ref)), so the directions are independent of one another and of the thread
 count.
 """
-direction_seed(seed::Integer, d::Integer) = mix64(mix64(seed) + 0x9e3779b97f4a7c15 * UInt64(d))
+direction_seed(seed::Integer, d::Integer) = mix64(
+    mix64(seed) + 0x9e3779b97f4a7c15 * UInt64(d),
+)
 
 """Fire reaction `j` in `x` and refresh its dependents' propensities `a` at `theta`."""
 function coupled_step!(x, a, net::ReactionNetwork, j::Integer, theta)
@@ -50,8 +52,15 @@ One coupled pair into `out_plus` and `out_minus` (`S × T` each): column `m` is 
 state after the last event at or before `times[m]`.
 """
 function coupled_pair!(
-    out_plus, out_minus, net::ReactionNetwork, theta_plus, theta_minus,
-    x0, times, rng::AbstractRNG, max_events::Integer,
+    out_plus,
+    out_minus,
+    net::ReactionNetwork,
+    theta_plus,
+    theta_minus,
+    x0,
+    times,
+    rng::AbstractRNG,
+    max_events::Integer,
 )
     xp, xm = collect(Int, x0), collect(Int, x0)
     ap = [propensity(net, j, xp, theta_plus) for j in 1:n_reactions(net)]
@@ -126,8 +135,15 @@ function simulate_coupled!(
         worst = STATUS_OK
         for d in 1:n_d
             _, s = coupled_pair!(
-                out_plus, out_minus, net, view(theta_plus, :, d), view(theta_minus, :, d),
-                x0, times, make_rng(direction_seed(seeds[i], d)), max_events,
+                out_plus,
+                out_minus,
+                net,
+                view(theta_plus, :, d),
+                view(theta_minus, :, d),
+                x0,
+                times,
+                make_rng(direction_seed(seeds[i], d)),
+                max_events,
             )
             s == STATUS_OK || (worst = s)
             x_plus[d, :, :, i] .= out_plus

@@ -53,7 +53,9 @@ function lower(reactions::AbstractVector{ReactionSpec}, text::AbstractString)
     n_r, n_p = length(reactions), length(parameters)
     literals = Float64[]
     reactant_rows, change_rows = Vector{Vector{Int}}(), Vector{Vector{Tuple{Int, Int}}}()
-    rate_code, rate_species, rate_slots = zeros(Int, n_r), zeros(Int, n_r), zeros(Int, n_r, 3)
+    rate_code, rate_species, rate_slots = zeros(Int, n_r),
+        zeros(Int, n_r),
+        zeros(Int, n_r, 3)
     readers = [Int[] for _ in species] # reactions reading each species
     for (j, reaction) in enumerate(reactions)
         push!(reactant_rows, [sp[name] for (name, _) in reaction.reactants])
@@ -70,7 +72,8 @@ function lower(reactions::AbstractVector{ReactionSpec}, text::AbstractString)
         for (k, arg) in enumerate(reaction.rate.args)
             if arg isa String
                 rate_slots[j, k] = par[arg]
-            else # literals follow the parameters in theta
+            else
+                # literals follow the parameters in theta
                 push!(literals, arg)
                 rate_slots[j, k] = n_p + length(literals)
             end

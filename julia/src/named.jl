@@ -25,12 +25,15 @@ struct NamedAxesArray{T, N, A <: AbstractArray{T, N}} <: AbstractArray{T, N}
 
     function NamedAxesArray(data::AbstractArray{T, N}, names, keys) where {T, N}
         length(names) == N == length(keys) ||
-            throw(DimensionMismatch("$N-dimensional data needs $N names and $N key vectors"))
+            throw(DimensionMismatch(
+                "$N-dimensional data needs $N names and $N key vectors",
+            ))
         allunique(names) || throw(ArgumentError("axis names must differ, got $names"))
         for (d, k) in enumerate(keys)
-            length(k) == size(data, d) || throw(DimensionMismatch(
-                "axis $(names[d]) has $(size(data, d)) entries but $(length(k)) keys",
-            ))
+            length(k) == size(data, d) ||
+                throw(DimensionMismatch(
+                    "axis $(names[d]) has $(size(data, d)) entries but $(length(k)) keys",
+                ))
         end
         return new{T, N, typeof(data)}(data, Tuple(Symbol.(names)), Tuple(keys))
     end
@@ -65,7 +68,11 @@ end
 
 function key_index(a::NamedAxesArray, d::Integer, key)
     keys = a.keys[d]
-    i = findfirst(k -> isequal(k, key) || (k isa Symbol && key isa AbstractString && k === Symbol(key)), keys)
+    i = findfirst(
+        k -> isequal(k, key) ||
+            (k isa Symbol && key isa AbstractString && k === Symbol(key)),
+        keys,
+    )
     i === nothing &&
         throw(ArgumentError("no $(repr(key)) on axis $(a.names[d]); its keys are $(keys)"))
     return i

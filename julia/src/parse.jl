@@ -45,7 +45,13 @@ end
 
 function Base.show(io::IO, net::Network)
     print(io, "Network(", length(net.species), " species ", Tuple(net.species), ", ")
-    print(io, n_reactions(net.kernel), " reactions, parameters ", Tuple(net.parameters), ")")
+    print(
+        io,
+        n_reactions(net.kernel),
+        " reactions, parameters ",
+        Tuple(net.parameters),
+        ")",
+    )
 end
 
 """
@@ -162,14 +168,17 @@ function parse_side(text::AbstractString)
     side = Pair{String, Int}[]
     for term in strip.(split(text, '+'))
         found = match(TERM_RE, term)
-        found === nothing && throw(ArgumentError(
-            "cannot read the term $(repr(term)) (expected e.g. 'A' or '2A')",
-        ))
+        found === nothing &&
+            throw(ArgumentError(
+                "cannot read the term $(repr(term)) (expected e.g. 'A' or '2A')",
+            ))
         name = String(found.captures[2])
         coeff = found.captures[1] === nothing ? 1 : Base.parse(Int, found.captures[1])
         coeff >= 1 || throw(ArgumentError("coefficient of $(repr(name)) must be positive"))
         k = findfirst(p -> first(p) == name, side)
-        k === nothing ? push!(side, name => coeff) : (side[k] = name => last(side[k]) + coeff)
+        k === nothing ?
+            push!(side, name => coeff) :
+            (side[k] = name => last(side[k]) + coeff)
     end
     return side
 end

@@ -47,16 +47,55 @@ function simulate(
     status = Vector{Int}(undef, n)
     kind = Symbol(method)
     if aggregator !== nothing
-        kind === :direct || throw(ArgumentError("an aggregator runs the exact SSA: drop method = $(repr(method))"))
+        kind === :direct ||
+            throw(ArgumentError(
+                "an aggregator runs the exact SSA: drop method = $(repr(method))",
+            ))
         require_jumpprocesses()
-        simulate_aggregator!(states, events, status, net, theta, x0, times, seeds, max_events, aggregator)
+        simulate_aggregator!(
+            states,
+            events,
+            status,
+            net,
+            theta,
+            x0,
+            times,
+            seeds,
+            max_events,
+            aggregator,
+        )
     elseif kind === :direct
-        simulate_direct!(states, events, status, net, theta, x0, times, seeds, max_events; make_rng)
+        simulate_direct!(
+            states,
+            events,
+            status,
+            net,
+            theta,
+            x0,
+            times,
+            seeds,
+            max_events;
+            make_rng,
+        )
     elseif kind === :tau
         step = dt === nothing ? (last(times) > 0 ? last(times) / 1000 : 1.0) : Float64(dt)
-        simulate_tau!(states, events, status, net, theta, x0, times, seeds, step, max_events; make_rng)
+        simulate_tau!(
+            states,
+            events,
+            status,
+            net,
+            theta,
+            x0,
+            times,
+            seeds,
+            step,
+            max_events;
+            make_rng,
+        )
     else
-        throw(ArgumentError("unknown method $(repr(method)); use :direct or :tau, or pass an aggregator"))
+        throw(ArgumentError(
+            "unknown method $(repr(method)); use :direct or :tau, or pass an aggregator",
+        ))
     end
     return states, events, status
 end
@@ -164,8 +203,19 @@ function simulate_altpath(
     weights = zeros(n_params, n_t, n)
     status = Vector{Int}(undef, n)
     return simulate_altpath!(
-        states, alt_states, weights, status, net, theta, n_params, x0, times, seeds,
-        max_events, rate_margin; make_rng,
+        states,
+        alt_states,
+        weights,
+        status,
+        net,
+        theta,
+        n_params,
+        x0,
+        times,
+        seeds,
+        max_events,
+        rate_margin;
+        make_rng,
     )
 end
 
@@ -194,7 +244,17 @@ function simulate_coupled(
     x_minus = Array{Int}(undef, n_d, n_s, n_t, n)
     status = Vector{Int}(undef, n)
     return simulate_coupled!(
-        x_plus, x_minus, status, net, plus, minus, x0, times, seeds, max_events; make_rng,
+        x_plus,
+        x_minus,
+        status,
+        net,
+        plus,
+        minus,
+        x0,
+        times,
+        seeds,
+        max_events;
+        make_rng,
     )
 end
 

@@ -21,26 +21,55 @@
         end
     end
 
-    @testset "aggregator route: $(nameof(typeof(aggregator)))" for aggregator in
-                                                                     (SortingDirect(), NRM(), DirectCR())
+    @testset "aggregator route: $(nameof(typeof(aggregator)))" for aggregator in (
+            SortingDirect(),
+            NRM(),
+            DirectCR(),
+        )
         for case in FIXTURES["case"]
             net = SSAGrad.parse(case["network"])
             params = Dict(Symbol.(case["parameters"]) .=> case["params"])
             x0 = Dict(Symbol.(case["species"]) .=> case["x0"])
-            r = simulate(net, params, x0, case["times"]; n = META["n"], seed = 3, aggregator)
+            r = simulate(
+                net,
+                params,
+                x0,
+                case["times"];
+                n = META["n"],
+                seed = 3,
+                aggregator,
+            )
             @test all(==(STATUS_OK), r.status) && all(>(0), r.events)
             x = Float64.(parent(r.x))
             mean_x = permutedims(dropdims(mean(x; dims = 3); dims = 3))
             exact_var = nested(case["var"])
-            @test all_within(mean_x, nested(case["mean"]), sqrt.(exact_var ./ META["n"]);
-                             z = META["z_moment"])
+            @test all_within(
+                mean_x,
+                nested(case["mean"]),
+                sqrt.(exact_var ./ META["n"]);
+                z = META["z_moment"],
+            )
         end
         # max_events holds the state, as the direct method does
-        states, events, status = simulate(BIRTH_DEATH, THETA, [0], TIMES, 1:10;
-                                          aggregator, max_events = 3)
+        states, events, status = simulate(
+            BIRTH_DEATH,
+            THETA,
+            [0],
+            TIMES,
+            1:10;
+            aggregator,
+            max_events = 3,
+        )
         @test all(==(STATUS_MAX_EVENTS), status) && all(==(3), events)
         @test all(states[:, end, :] .== states[:, end - 1, :])
     end
-    @test_throws ArgumentError simulate(BIRTH_DEATH, THETA, [0], TIMES, 1:3;
-                                        method = :tau, aggregator = Direct())
+    @test_throws ArgumentError simulate(
+        BIRTH_DEATH,
+        THETA,
+        [0],
+        TIMES,
+        1:3;
+        method = :tau,
+        aggregator = Direct(),
+    )
 end

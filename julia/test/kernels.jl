@@ -29,7 +29,6 @@ const REPRESSION = ReactionNetwork(
 )
 const REPRESSION_THETA = [10.0, 5.0, 2.0, 1.0]
 
-
 @testset "kernels" begin
     @testset "network arrays" begin
         @test BIRTH_DEATH.reactant_ptr == [1, 1, 2]
@@ -239,13 +238,24 @@ const REPRESSION_THETA = [10.0, 5.0, 2.0, 1.0]
 
     @testset "alternative paths: gradient of the birth-death mean" begin
         states, alt_states, weights, status = simulate_altpath(
-            BIRTH_DEATH, THETA, 2, [0], TIMES, 1:N,
+            BIRTH_DEATH,
+            THETA,
+            2,
+            [0],
+            TIMES,
+            1:N,
         )
-        @test size(alt_states) == (2, 1, length(TIMES), N) && size(weights) == (2, length(TIMES), N)
+        @test size(alt_states) == (2, 1, length(TIMES), N) &&
+            size(weights) == (2, length(TIMES), N)
         @test all(==(STATUS_OK), status) && all(isfinite, weights)
         for (m, t) in enumerate(TIMES)
             # the primal paths are exact SSA paths
-            @test within(mean(states[1, m, :]), exact_mean(t), sqrt(exact_mean(t) / N); z = 4.5)
+            @test within(
+                mean(states[1, m, :]),
+                exact_mean(t),
+                sqrt(exact_mean(t) / N);
+                z = 4.5,
+            )
             for p in 1:2
                 terms = weights[p, m, :] .* (alt_states[p, 1, m, :] .- states[1, m, :])
                 @test within(mean(terms), exact_dmean(t)[p], std(terms) / sqrt(N))
@@ -257,7 +267,13 @@ const REPRESSION_THETA = [10.0, 5.0, 2.0, 1.0]
         again = simulate_altpath(BIRTH_DEATH, THETA, 2, [0], TIMES, 1:N)
         @test again[1] == states && again[3] == weights # reproducible
         @test_throws ArgumentError simulate_altpath(
-            BIRTH_DEATH, THETA, 2, [0], TIMES, 1:5; rate_margin = 1.0,
+            BIRTH_DEATH,
+            THETA,
+            2,
+            [0],
+            TIMES,
+            1:5;
+            rate_margin = 1.0,
         )
     end
 
@@ -265,16 +281,29 @@ const REPRESSION_THETA = [10.0, 5.0, 2.0, 1.0]
         h = 0.05
         plus = hcat(THETA .* [1 + h, 1], THETA .* [1, 1 + h])
         minus = hcat(THETA .* [1 - h, 1], THETA .* [1, 1 - h])
-        x_plus, x_minus, status = simulate_coupled(BIRTH_DEATH, plus, minus, [0], TIMES, 1:N)
+        x_plus, x_minus, status = simulate_coupled(
+            BIRTH_DEATH,
+            plus,
+            minus,
+            [0],
+            TIMES,
+            1:N,
+        )
         @test size(x_plus) == (2, 1, length(TIMES), N) && all(==(STATUS_OK), status)
         for (m, t) in enumerate(TIMES), p in 1:2
             # each marginal is an exact path at its own constants
             k, g = plus[1, p], plus[2, p]
-            @test within(mean(x_plus[p, 1, m, :]), exact_mean(t; k, g), sqrt(exact_mean(t; k, g) / N); z = 4.5)
+            @test within(
+                mean(x_plus[p, 1, m, :]),
+                exact_mean(t; k, g),
+                sqrt(exact_mean(t; k, g) / N);
+                z = 4.5,
+            )
             terms = (x_plus[p, 1, m, :] .- x_minus[p, 1, m, :]) ./ (2h * THETA[p])
             @test within(mean(terms), exact_dmean(t)[p], std(terms) / sqrt(N))
             # the coupling keeps the pair close: far less spread than independent paths
-            @test std(x_plus[p, 1, m, :] .- x_minus[p, 1, m, :]) < 0.5 * sqrt(2 * exact_mean(t))
+            @test std(x_plus[p, 1, m, :] .- x_minus[p, 1, m, :]) <
+                0.5 * sqrt(2 * exact_mean(t))
         end
         # Equal constants: the two paths of a pair coincide.
         same, also, _ = simulate_coupled(BIRTH_DEATH, plus, plus, [0], TIMES, 1:50)

@@ -25,7 +25,14 @@ include("api.jl")
 
 @testset "without JumpProcesses" begin
     @test Base.get_extension(SSAGrad, :SSAGradJumpProcessesExt) === nothing
-    @test_throws ArgumentError simulate(BIRTH_DEATH, THETA, [0], TIMES, 1:3; aggregator = :any)
+    @test_throws ArgumentError simulate(
+        BIRTH_DEATH,
+        THETA,
+        [0],
+        TIMES,
+        1:3;
+        aggregator = :any,
+    )
 end
 
 using JumpProcesses: Direct, DirectCR, NRM, SSAStepper, SortingDirect, solve
