@@ -1,7 +1,7 @@
 """A full native run imports no juliacall, touches no network and writes only its outputs.
 
-The run (``ssagrad demo``, ``ssagrad simulate``, every SSA method, every gradient
-estimator and the exact reference, a netCDF file) happens in a subprocess with a Python
+The run (``ssagrad simulate``, every SSA method, every gradient estimator and the exact
+reference, a netCDF file and a plot) happens in a subprocess with a Python
 audit hook (PEP 578) that records every socket and HTTP event, every process started
 (only matplotlib's ``fc-list`` font listing is expected) and every file opened for
 writing, created, renamed or removed. Allowed writes: the output directory
@@ -49,18 +49,20 @@ RUN = textwrap.dedent(
     sys.addaudithook(hook)
 
     import ssagrad
+    import ssagrad.plotting
     from ssagrad import cli, models
     from ssagrad.backends import SSA_METHODS
     from ssagrad.estimators import ESTIMATORS
 
     m = models.telegraph()
     times = [0.5, 2.0]
-    assert cli.main(["demo", "--out", str(out / "demo"), "-n", "200"]) == 0
     assert cli.main(["simulate", "birth_death", "--times", "0:5:6", "-n", "50",
                      "--out", str(out / "sim.nc")]) == 0
     for method in (*SSA_METHODS, "tau"):
         ds = ssagrad.simulate(m, times=times, n=100, seed=1, method=method)
     ds.to_netcdf(out / "telegraph.nc")
+    ax = ssagrad.plotting.plot_trajectories(ds)
+    ax.figure.savefig(out / "telegraph.png")
     for name in ESTIMATORS:
         ssagrad.gradient(m, times=times, estimator=name, n=50 if name != "exact" else 1, seed=2)
     print(json.dumps({
@@ -111,4 +113,5 @@ def test_native_run_is_isolated(tmp_path):
         if not any(Path(w).resolve().is_relative_to(root) for root in allowed)
     ]
     assert outside == [], f"wrote outside the output paths: {outside}"
-    assert (out / "sim.nc").is_file() and (out / "telegraph.nc").is_file()
+    for name in ("sim.nc", "telegraph.nc", "telegraph.png"):
+        assert (out / name).is_file(), name

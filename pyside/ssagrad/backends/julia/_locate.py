@@ -44,7 +44,8 @@ INSTALL_HINT = (
 OFFLINE_HINT = (
     "Offline: set PYTHON_JULIAPKG_OFFLINE=yes (juliapkg then never downloads), "
     "PYTHON_JULIAPKG_EXE=/path/to/julia, and JULIA_DEPOT_PATH to an existing depot whose "
-    "environment already has the packages of ssagrad/juliapkg.json (select it with "
+    "environment already has juliacall's PythonCall and the packages of "
+    "ssagrad/juliapkg.json (select it with "
     "PYTHON_JULIAPKG_PROJECT, or set PYTHON_JULIACALL_EXE together with "
     "PYTHON_JULIACALL_PROJECT to bypass juliapkg)"
 )
