@@ -96,9 +96,9 @@ def test_capabilities_are_consulted_before_any_work():
 def test_available_backends_reports_capabilities_without_starting_them():
     info = available_backends()
     assert info["native"].available and info["native"].capabilities == CAPABILITIES
-    assert set(info["julia"].capabilities) == {"direct", "tau", "score", "gumbel"}
+    assert info["julia"].capabilities == CAPABILITIES  # every kernel has a Julia version
     assert JuliaBackend.capabilities == info["julia"].capabilities
-    assert not info["julia"].available and "julia" in info["julia"].reason.lower()
+    assert info["julia"].available or "julia" in info["julia"].reason.lower()
 
 
 def test_simulate_method_must_be_a_backend_capability():

@@ -80,7 +80,7 @@ def _native_missing() -> str | None:
 
 
 register_backend("native", "ssagrad.backends.native:NativeBackend", _native_missing, CAPABILITIES)
-# The julia module imports neither juliacall nor numba.
+# The julia package imports neither juliacall nor numba.
 register_backend(
     "julia", "ssagrad.backends.julia:JuliaBackend", unavailable_reason, JULIA_CAPABILITIES
 )
@@ -98,7 +98,7 @@ def available_backends() -> dict[str, BackendInfo]:
     >>> info.available, info.reason
     (True, None)
     >>> "altpath" in info.capabilities, "altpath" in available_backends()["julia"].capabilities
-    (True, False)
+    (True, True)
     """
     return {name: BackendInfo(e.missing(), e.capabilities) for name, e in _REGISTRY.items()}
 
