@@ -80,10 +80,14 @@ class GradientSamples(ABC):
     ----------
     problem : Problem
     states : (N, T, S) int64 primal trajectories at the observation times
+    events : int or None
+        SSA events the run simulated (kernel steps of every ensemble it ran; None where
+        nothing was simulated, e.g. the exact estimator).
     """
 
     problem: Problem
     states: np.ndarray
+    events: int | None = None
     #: True for estimators that re-simulate perturbed ensembles and so differentiate any
     #: function of the ensemble through :meth:`loss_gradient`.
     black_box: bool = False

@@ -103,8 +103,11 @@ class Context:
         return cls(engine, loss, int(setup.options.get("max_events", DEFAULT_MAX_EVENTS)))
 
 
-def simulate_cells(setup: FitSetup, context: Context, theta: np.ndarray, seeds: np.ndarray):
-    """Forward-only states ``(M, T, S)`` at ``theta`` with the given trajectory seeds."""
+def simulate_cells(
+    setup: FitSetup, context: Context, theta: np.ndarray, seeds: np.ndarray
+) -> tuple[np.ndarray, int]:
+    """Forward-only states ``(M, T, S)`` at ``theta`` with the given trajectory seeds, and
+    the reactions they fired."""
     problem = setup.problem_at(theta)
     return simulate_at(problem, context.engine, theta, seeds, context.max_events)
 
@@ -117,11 +120,12 @@ def take_step(setup: FitSetup, context: Context, state: StartState) -> None:
     samples = run_estimator(
         setup.problem_at(theta), context.engine, setup.estimator, setup.n, seed, **setup.options
     )
-    pool = None
+    pool, events = None, samples.events
     if setup.pool:
-        pool = simulate_cells(
+        pool, pool_events = simulate_cells(
             setup, context, theta, trajectory_seeds(seed, setup.pool, POOL_STREAM)
         )
+        events = None if events is None else events + pool_events
     result = evaluate(samples, context.loss, pool)
     grad_u = result.grad[setup.free] * setup.transform.derivative(state.u)
     if not np.all(np.isfinite(grad_u)) or not np.isfinite(result.value):
@@ -135,12 +139,11 @@ def take_step(setup: FitSetup, context: Context, state: StartState) -> None:
     state.u_history.append(state.u.copy())
     state.params_history.append(theta)
     state.u = setup.transform.project(state.u + update)
-    events = getattr(samples, "events", None)
     record = state.records
     record["loss"].append(result.value)
     record["loss_se"].append(result.value_se)
     record["grad_norm"].append(float(np.linalg.norm(grad_u)))
-    record["events"].append(float(np.sum(events)) if events is not None else float("nan"))
+    record["events"].append(float(events) if events is not None else float("nan"))
     record["wall"].append(time.perf_counter() - began)
     state.step += 1
 
@@ -195,7 +198,7 @@ def _candidate_loss(
             context.loss,
         )
         return result.value, 0.0, None
-    cells = simulate_cells(setup, context, theta, trajectory_seeds(seed, setup.n_eval))
+    cells, _ = simulate_cells(setup, context, theta, trajectory_seeds(seed, setup.n_eval))
     if isinstance(context.loss, BlackBox):
         value, se = black_box_value(context.loss, cells)
     else:

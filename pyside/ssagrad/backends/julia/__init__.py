@@ -146,7 +146,7 @@ class JuliaBackend(Backend):
     ) -> Kernels:
         inputs = (theta, x0, times, seeds)
         return self._gradient_kernel(
-            "simulate_score", (_I, _F, _I), arrays, inputs, max_events=int(max_events)
+            "simulate_score", (_I, _F, _I, _I), arrays, inputs, max_events=int(max_events)
         )
 
     def gumbel(
@@ -163,7 +163,12 @@ class JuliaBackend(Backend):
         options = {"temperature": float(temperature), "time_smoothing": float(time_smoothing)}
         inputs = (theta, x0, times, seeds)
         return self._gradient_kernel(
-            "simulate_gumbel", (_I, _F, _I), arrays, inputs, max_events=int(max_events), **options
+            "simulate_gumbel",
+            (_I, _F, _I, _I),
+            arrays,
+            inputs,
+            max_events=int(max_events),
+            **options,
         )
 
     def altpath(
@@ -179,7 +184,7 @@ class JuliaBackend(Backend):
         options = {"rate_margin": float(rate_margin), "max_events": int(max_events)}
         inputs = (theta, x0, times, seeds)
         return self._gradient_kernel(
-            "simulate_altpath", (_I, _I, _F, _I), arrays, inputs, **options
+            "simulate_altpath", (_I, _I, _F, _I, _I), arrays, inputs, **options
         )
 
     def coupled(
@@ -197,4 +202,4 @@ class JuliaBackend(Backend):
         out = self._ssagrad.simulate_coupled(
             self._network(arrays), plus, minus, x0, times, seeds, max_events=int(max_events)
         )
-        return results(out, (_I, _I, _I))
+        return results(out, (_I, _I, _I, _I))
