@@ -160,6 +160,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
         table = lattice.format_tables(rows, lattice.setup_times())
         plot = lattice.plot(rows, Path(args.out) / "lattice.png")
         table += f"\n\nplot: {plot}"
+    elif args.what == "dask":
+        from .bench import dask
+
+        table = dask.format_table(dask.run(scale=args.scale))
     elif args.what == "ab":
         from .bench import ab
 
@@ -218,7 +222,7 @@ def build_parser() -> argparse.ArgumentParser:
     sim.set_defaults(func=cmd_simulate)
 
     bench = sub.add_parser("bench", help="benchmarks against peers, side by side")
-    bench.add_argument("what", choices=("ssa", "lattice", "estimators", "fit", "ab"))
+    bench.add_argument("what", choices=("ssa", "lattice", "estimators", "fit", "dask", "ab"))
     bench.add_argument("--scale", type=float, default=1.0, help="workload size factor")
     bench.add_argument(
         "--no-peers", action="store_true", help="skip GillesPy2, bioscrape, stochastix"

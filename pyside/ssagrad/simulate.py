@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import xarray as xr
 
 from ._version import __version__
-from .backends import SSA_METHODS, STATUS_MAX_EVENTS, Backend, get_backend
+from .backends import SSA_METHODS, STATUS_MAX_EVENTS, Backend
+from .distributed import engine_for
 from .inputs import initial_state, observation_times, parameter_vector, sample_count
 from .models import Model
 from .network import Network
@@ -80,6 +82,10 @@ def simulate(
     on_max_events: str = "raise",
     dt: float | None = None,
     threads: int | None = None,
+    *,
+    client: Any = None,
+    chunk: int | None = None,
+    lazy: bool = False,
 ) -> xr.Dataset:
     """Simulate ``n`` independent trajectories and observe them at ``times``.
 
@@ -119,6 +125,15 @@ def simulate(
         Tau-leaping step (default: horizon / 1000).
     threads : int, optional
         Worker threads (default: all cores). Results do not depend on it.
+    client : dask.distributed.Client, optional
+        Run the ensemble on a Dask cluster in chunks of trajectories; the result is bit
+        for bit the local one (see :mod:`ssagrad.distributed`).
+    chunk : int, optional
+        Trajectories per Dask task (with ``client`` or ``lazy``).
+    lazy : bool
+        Return dask arrays computed chunk by chunk on demand (on ``client`` if given,
+        else on local threads), for ensembles larger than memory; needs
+        ``on_max_events="flag"`` (nothing is computed before you ask).
 
     Returns
     -------
@@ -164,13 +179,18 @@ def simulate(
         raise ValueError(f"dt must be a positive finite step, got {dt!r}")
     seed = resolve_seed(seed)
 
-    engine = get_backend(backend)
+    if lazy and on_max_events == "raise":
+        raise ValueError(
+            "lazy=True computes nothing before you ask, so it cannot raise on max_events: "
+            "pass on_max_events='flag' and check the result's truncated variable"
+        )
+    engine = engine_for(backend, client, chunk if not lazy else None)
     arrays = net.arrays()
     if method == "auto":
         method = auto_method(arrays.n_reactions, engine)
     engine.require(method, f"method={method!r}")
     engine.set_threads(threads)
-    states, events, status = engine.simulate(
+    arguments = (
         arrays,
         arrays.theta(theta_params),
         state0,
@@ -180,6 +200,12 @@ def simulate(
         int(max_events),
         float(dt),
     )
+    if lazy:
+        from .distributed._lazy import lazy_ensemble
+
+        states, events, status = lazy_ensemble(engine.name, *arguments, chunk or n)
+    else:
+        states, events, status = engine.simulate(*arguments)
     truncated = status == STATUS_MAX_EVENTS
     if on_max_events == "raise" and truncated.any():
         raise RuntimeError(

@@ -51,6 +51,7 @@ def fit(
     n_eval: int | None = None,
     stop_window: int | None = None,
     workers: int | None = None,
+    client: Any = None,
     species: Sequence[str] | None = None,
     times: Sequence[float] | None = None,
     **estimator_options: Any,
@@ -127,6 +128,9 @@ def fit(
         Early stopping window ``W`` (default: none; see ``docs/fitting.md``).
     workers : int, optional
         Worker processes for multiple starts (1: run them here, one after another).
+    client : dask.distributed.Client, optional
+        Run the starts as tasks on a Dask cluster instead (``workers`` is then ignored);
+        every number equals a local run's (see ``docs/distributed.md``).
     species, times : optional
         Fit only these observed species / data times.
     **estimator_options :
@@ -182,6 +186,7 @@ def fit(
         times=times,
         backend=backend,
         options=estimator_options,
+        client=client,
     )
     return _run.run(
         setup,
@@ -191,4 +196,5 @@ def fit(
         resume=resume,
         workers=workers,
         threads=threads,
+        client=client,
     )

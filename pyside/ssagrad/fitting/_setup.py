@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from ..backends import get_backend
 from ..data import ObservedData, observed
+from ..distributed import engine_for
 from ..estimators import ESTIMATORS, lookup
 from ..estimators._problem import Problem
 from ..inputs import parameter_vector, sample_count
@@ -175,12 +175,12 @@ def _select(data: ObservedData, net: Network, species: Any, times: Any) -> Obser
     )
 
 
-def _options(estimator: str, options: dict, backend: str | None) -> dict:
+def _options(estimator: str, options: dict, backend: str | None, client: Any) -> dict:
     """The estimator's options checked, and the backend checked to run it, before any work."""
     cls = lookup(estimator)
     options = cls.check_options(dict(options))
     if cls.capability is not None:
-        get_backend(backend).require(cls.capability, f"estimator {estimator!r}")
+        engine_for(backend, client).require(cls.capability, f"estimator {estimator!r}")
     return options
 
 
@@ -314,6 +314,7 @@ def build_setup(
     times: Any,
     backend: str | None,
     options: dict,
+    client: Any = None,
 ) -> FitSetup:
     """Check every argument of :func:`ssagrad.fit` and build the setup."""
     model = net if isinstance(net, Model) else None
@@ -361,7 +362,7 @@ def build_setup(
         observed=np.array([net.species.index(s) for s in obs_data.species], dtype=np.int64),
         loss=spec,
         estimator=estimator,
-        options=_options(estimator, options, backend),
+        options=_options(estimator, options, backend, client),
         free=free,
         transform=transform,
         optimizer=resolve_optimizer(optimizer, **optimizer_options),
