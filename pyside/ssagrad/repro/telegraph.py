@@ -1,0 +1,213 @@
+"""Experiment 1 (Mottes et al.): the telegraph model at 25 random parameter sets.
+
+Parameter sets: all four rates drawn once, log-uniformly in [0.1, 10] (Rijal & Mehta's
+range), from :data:`SETS_SEED`; a draw whose steady-state mean mRNA count lies outside
+[1, 50] is passed over (below 1 most cells have no mRNA at all and the data say next to
+nothing; this rule is on the design, fixed before any fit ran). Data per set: 1 000 independent cells of the mRNA count
+``M`` at ``T = 8 / min(kdeg, kon + koff)`` from the gene off and no mRNA (eight
+relaxation times: steady state). Two fits per set and estimator, from a start off by a
+factor drawn log-uniformly in [1/3, 3] per free rate (from :data:`START_SEED`):
+
+* **moments** (mean and variance): ``kon``, ``koff``, ``ktx`` free, ``kdeg`` fixed
+  (steady-state data only determine rates relative to one of them); reported: burst
+  frequency ``kon koff / (kon + koff)`` and burst size ``ktx / koff``.
+* **W1** (steady-state distribution): ``kon``, ``ktx``, ``kdeg`` free, ``koff`` fixed, as
+  in the source ("three free parameters (kon, ktx, kmdeg)"); reported: every rate and
+  the correlation between the errors of ``kon`` and ``kdeg``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .. import models
+from ._fits import log_uniform, run_fit, snapshot, start_factors
+from ._report import Report, error_summary, rel_error, save_figure, write_markdown, write_table
+from ._store import Task, run_tasks
+
+NAME = "telegraph"
+RATES = ("kon", "koff", "ktx", "kdeg")
+#: Seeds drawn once (2026-03-01) and fixed: parameter sets, starts, data, fits.
+SETS_SEED, START_SEED, DATA_SEED, FIT_SEED = 9101, 9102, 9103, 9104
+RANGE = (0.1, 10.0)
+FREE = {"moments": ("kon", "koff", "ktx"), "w1": ("kon", "ktx", "kdeg")}
+ESTIMATORS = ("score", "gumbel", "altpath")
+COMBINATIONS = {"burst frequency": models.burst_frequency, "burst size": models.burst_size}
+
+
+@dataclass(frozen=True)
+class Config:
+    """Size of a run: parameter sets, data cells, steps, cells per step, final re-estimate."""
+
+    sets: int
+    cells: int
+    steps: int
+    n: int
+    n_eval: int
+    estimators: tuple = ESTIMATORS
+
+
+FULL = Config(sets=25, cells=1000, steps=150, n=250, n_eval=2000)
+QUICK = Config(sets=2, cells=300, steps=25, n=100, n_eval=400)
+
+
+#: Accepted range of the steady-state mean mRNA count of a parameter set.
+MEAN_RANGE = (1.0, 50.0)
+
+
+def steady_mean(p: dict) -> float:
+    """Steady-state mean mRNA count ``ktx kon / (kdeg (kon + koff))``."""
+    return p["ktx"] * p["kon"] / (p["kdeg"] * (p["kon"] + p["koff"]))
+
+
+def parameter_sets(count: int = 25) -> list[dict]:
+    """The fixed random parameter sets (the first ``count`` accepted draws).
+
+    Examples
+    --------
+    >>> sets = parameter_sets(25)
+    >>> len(sets), all(1 <= steady_mean(p) <= 50 for p in sets)
+    (25, True)
+    """
+    draws = log_uniform(SETS_SEED, RATES, *RANGE, 400)
+    return [p for p in draws if MEAN_RANGE[0] <= steady_mean(p) <= MEAN_RANGE[1]][:count]
+
+
+def horizon(params: dict) -> float:
+    """Eight relaxation times: ``8 / min(kdeg, kon + koff)``."""
+    return 8.0 / min(params["kdeg"], params["kon"] + params["koff"])
+
+
+def steady_data(index: int, params: dict, cells: int):
+    """The mRNA counts of ``cells`` cells at :func:`horizon` for set ``index``."""
+    model = models.telegraph()
+    model = models.Model(model.name, model.network, dict(params), model.x0, model.t_end)
+    return snapshot(model, [horizon(params)], cells, DATA_SEED + index, ["M"])
+
+
+def tasks(config: Config) -> list[Task]:
+    """One task per parameter set, loss and estimator."""
+    out = []
+    for i, truth in enumerate(parameter_sets(config.sets)):
+        for loss, free in FREE.items():
+            factors = start_factors(START_SEED + i, free, 3.0)
+            init = {k: truth[k] * factors.get(k, 1.0) for k in RATES}
+            for estimator in config.estimators:
+                spec = {
+                    "set": i,
+                    "truth": truth,
+                    "init": init,
+                    "fixed": [k for k in RATES if k not in free],
+                    "loss": loss,
+                    "estimator": estimator,
+                    "cells": config.cells,
+                    "steps": config.steps,
+                    "n": config.n,
+                    "n_eval": config.n_eval,
+                    "seed": FIT_SEED + i,
+                }
+                out.append(Task(f"set{i:02d}-{loss}-{estimator}", spec))
+    return out
+
+
+def run_one(spec: dict) -> dict:
+    """Fit one set with one loss and estimator."""
+    truth = spec["truth"]
+    model = models.telegraph()
+    model = models.Model(model.name, model.network, dict(truth), model.x0, model.t_end)
+    data = steady_data(spec["set"], truth, spec["cells"])
+    record = run_fit(model, data, truth, spec)
+    for name, func in COMBINATIONS.items():
+        record["errors"][name] = rel_error(func(record["params"]), func(truth))
+    return record
+
+
+def quantities(loss: str) -> tuple:
+    """What is reported per loss."""
+    if loss == "moments":
+        return ("burst frequency", "burst size", "kon", "koff", "ktx")
+    return ("kon", "ktx", "kdeg", "burst frequency", "burst size")
+
+
+def summary_table(records: list[dict]) -> pd.DataFrame:
+    """Median |relative error| and fraction within 10 % per loss, estimator and quantity."""
+    rows = []
+    for loss in FREE:
+        for estimator in dict.fromkeys(r["spec"]["estimator"] for r in records):
+            chosen = [
+                r for r in records if r["spec"]["loss"] == loss and r["spec"]["estimator"] == estimator
+            ]
+            for q in quantities(loss):
+                errors = [r["errors"][q] for r in chosen]
+                rows.append({"loss": loss, "estimator": estimator, "quantity": q, **error_summary(errors)})
+    return pd.DataFrame(rows)
+
+
+def correlation_table(records: list[dict]) -> pd.DataFrame:
+    """Pearson correlation between the relative errors of ``kon`` and ``kdeg`` (W1 fits)."""
+    rows = []
+    for estimator in dict.fromkeys(r["spec"]["estimator"] for r in records):
+        chosen = [r for r in records if r["spec"]["loss"] == "w1" and r["spec"]["estimator"] == estimator]
+        kon = np.array([r["errors"]["kon"] for r in chosen], dtype=float)
+        kdeg = np.array([r["errors"]["kdeg"] for r in chosen], dtype=float)
+        ok = np.isfinite(kon) & np.isfinite(kdeg)
+        corr = float(np.corrcoef(kon[ok], kdeg[ok])[0, 1]) if ok.sum() > 2 else np.nan
+        rows.append({"estimator": estimator, "corr(err kon, err kdeg)": corr, "fits": int(ok.sum())})
+    return pd.DataFrame(rows)
+
+
+def sets_table(config: Config) -> pd.DataFrame:
+    """The parameter sets with their horizon and steady-state mean and Fano factor."""
+    rows = []
+    for i, p in enumerate(parameter_sets(config.sets)):
+        s = p["kon"] + p["koff"]
+        mean = steady_mean(p)
+        fano = 1 + p["ktx"] * p["koff"] / (s * (s + p["kdeg"]))
+        rows.append({"set": i, **p, "T": horizon(p), "mean M": mean, "Fano": fano})
+    return pd.DataFrame(rows)
+
+
+def scatter_figure(records: list[dict], loss: str):
+    """Fitted against true value per reported quantity, one colour per estimator."""
+    import matplotlib.pyplot as plt
+
+    names = quantities(loss)
+    fig, axes = plt.subplots(1, len(names), figsize=(3.3 * len(names), 3.4), layout="constrained")
+    funcs = {**COMBINATIONS, **{k: (lambda p, k=k: p[k]) for k in RATES}}
+    for ax, q in zip(axes, names, strict=True):
+        for estimator in dict.fromkeys(r["spec"]["estimator"] for r in records):
+            chosen = [r for r in records if r["spec"]["loss"] == loss and r["spec"]["estimator"] == estimator]
+            true = [funcs[q](r["truth"]) for r in chosen]
+            fitted = [funcs[q](r["params"]) for r in chosen]
+            ax.scatter(true, fitted, s=14, alpha=0.75, label=estimator)
+        lo, hi = ax.get_xlim()
+        ax.plot([lo, hi], [lo, hi], color="0.5", lw=0.8)
+        ax.set(xscale="log", yscale="log", title=q, xlabel="true")
+    axes[0].set_ylabel("fitted")
+    axes[0].legend(fontsize=8)
+    fig.suptitle(f"telegraph, {loss} fits: fitted against true")
+    return fig
+
+
+def run(out: Path, quick: bool = False, progress: bool = True) -> Report:
+    """Run experiment 1 into ``out`` (resumable) and write its tables and figures."""
+    config = QUICK if quick else FULL
+    records = run_tasks(tasks(config), run_one, out, progress, label=NAME)
+    report = Report(out)
+    sections = [
+        f"{config.sets} parameter sets, {config.cells} cells each, {config.steps} steps of "
+        f"{config.n} cells per fit; wall time of all fits "
+        f"{sum(r['seconds'] for r in records):.0f} s.",
+        "## Parameter sets\n\n" + write_table(sets_table(config), out, "telegraph_sets", report),
+        "## Recovery\n\n" + write_table(summary_table(records), out, "telegraph_recovery", report),
+        "## kon-kdeg error correlation (W1)\n\n"
+        + write_table(correlation_table(records), out, "telegraph_correlation", report),
+    ]
+    for loss in FREE:
+        save_figure(scatter_figure(records, loss), out / f"telegraph_{loss}.png", report)
+    write_markdown(report, "Telegraph model, random parameter sets (Mottes et al.)", sections)
+    return report
