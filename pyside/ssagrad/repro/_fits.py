@@ -28,7 +28,9 @@ def log_uniform(seed: int, names: Sequence[str], low: float, high: float, count:
     >>> len(sets), all(0.1 <= v <= 10 for s in sets for v in s.values())
     (3, True)
     """
-    draws = np.exp(np.random.default_rng(seed).uniform(np.log(low), np.log(high), (count, len(names))))
+    draws = np.exp(
+        np.random.default_rng(seed).uniform(np.log(low), np.log(high), (count, len(names)))
+    )
     return [{n: float(v) for n, v in zip(names, row, strict=True)} for row in draws]
 
 
@@ -72,8 +74,11 @@ def run_fit(
     spec: Mapping,
     **extra,
 ) -> dict:
-    """Run :func:`ssagrad.fit` from a spec's ``init``, ``fixed``, ``loss``, ``estimator``,
-    ``steps``, ``n``, ``seed``, ``n_eval`` and ``options``; return :func:`fit_record`."""
+    """:func:`ssagrad.fit` from a spec; return :func:`fit_record`.
+
+    The spec gives ``init``, ``fixed``, ``loss``, ``estimator``, ``steps``, ``n``,
+    ``seed`` and optionally ``n_eval``, ``lr``, ``reparam`` and ``options``.
+    """
     options = dict(spec.get("options", {}))
     estimator = spec["estimator"]
     began = time.perf_counter()
@@ -87,6 +92,8 @@ def run_fit(
         steps=int(spec["steps"]),
         n=1 if estimator == "exact" else int(spec["n"]),
         n_eval=spec.get("n_eval"),
+        lr=spec.get("lr"),
+        reparam=spec.get("reparam", "log"),
         seed=int(spec["seed"]),
         progress=False,
         threads=None,

@@ -16,6 +16,8 @@ from ._store import write_text_atomic
 __all__ = [
     "Report",
     "error_summary",
+    "pick",
+    "values",
     "markdown_table",
     "rel_error",
     "save_figure",
@@ -39,6 +41,23 @@ class Report:
         """One line per file written, for the command line."""
         paths = [self.markdown, *self.tables, *self.figures]
         return [f"  {p}" for p in paths if p is not None]
+
+
+def pick(records: Sequence[dict], **spec) -> list[dict]:
+    """The records whose spec has every given value.
+
+    Examples
+    --------
+    >>> rs = [{"spec": {"a": 1, "b": 2}}, {"spec": {"a": 1, "b": 3}}]
+    >>> len(pick(rs, a=1)), len(pick(rs, a=1, b=3))
+    (2, 1)
+    """
+    return [r for r in records if all(r["spec"].get(k) == v for k, v in spec.items())]
+
+
+def values(records: Sequence[dict], key: str) -> list:
+    """The distinct values of ``spec[key]`` over ``records``, in order of appearance."""
+    return list(dict.fromkeys(r["spec"][key] for r in records))
 
 
 def rel_error(fitted: float, truth: float) -> float:

@@ -76,7 +76,7 @@ def write_json_atomic(path: str | os.PathLike, obj: Any) -> Path:
 
 
 class FitStore:
-    """The folder ``DIR/fits`` of one experiment's per-fit result files.
+    """The folder ``DIR/fits`` (``DIR/fits-quick`` for ``--quick``) of per-fit result files.
 
     Examples
     --------
@@ -93,8 +93,8 @@ class FitStore:
     True
     """
 
-    def __init__(self, out: str | os.PathLike) -> None:
-        self.folder = Path(out) / "fits"
+    def __init__(self, out: str | os.PathLike, quick: bool = False) -> None:
+        self.folder = Path(out) / ("fits-quick" if quick else "fits")
 
     def path(self, task: Task) -> Path:
         """The result file of ``task``."""
@@ -124,6 +124,7 @@ def run_tasks(
     out: str | os.PathLike,
     progress: bool = True,
     label: str = "fits",
+    quick: bool = False,
 ) -> list[dict]:
     """Run the tasks not yet finished in ``out``; return every task's record, in order.
 
@@ -138,6 +139,8 @@ def run_tasks(
         A progress bar on stderr (fits done / total, the current fit's key).
     label : str
         The bar's label.
+    quick : bool
+        Store in ``out/fits-quick`` (so a quick run never replaces a full run's fits).
 
     Examples
     --------
@@ -159,12 +162,10 @@ def run_tasks(
     keys = [task.key for task in tasks]
     if len(set(keys)) != len(keys):
         raise ValueError("task keys must be unique")
-    store = FitStore(out)
+    store = FitStore(out, quick)
     records: list[dict | None] = [store.get(task) for task in tasks]
     done = sum(r is not None for r in records)
-    bar = tqdm(
-        total=len(tasks), initial=done, desc=label, disable=not progress, file=sys.stderr
-    )
+    bar = tqdm(total=len(tasks), initial=done, desc=label, disable=not progress, file=sys.stderr)
     if progress and done:
         bar.write(f"{label}: {done} of {len(tasks)} fits already in {store.folder}, skipped")
     try:

@@ -3,10 +3,11 @@
 Parameter sets: all four rates drawn once, log-uniformly in [0.1, 10] (Rijal & Mehta's
 range), from :data:`SETS_SEED`; a draw whose steady-state mean mRNA count lies outside
 [1, 50] is passed over (below 1 most cells have no mRNA at all and the data say next to
-nothing; this rule is on the design, fixed before any fit ran). Data per set: 1 000 independent cells of the mRNA count
-``M`` at ``T = 8 / min(kdeg, kon + koff)`` from the gene off and no mRNA (eight
-relaxation times: steady state). Two fits per set and estimator, from a start off by a
-factor drawn log-uniformly in [1/3, 3] per free rate (from :data:`START_SEED`):
+nothing; this rule is on the design, fixed before any fit ran). Data per set: 1 000
+independent cells of the mRNA count ``M`` at ``T = 8 / min(kdeg, kon + koff)`` from the
+gene off and no mRNA (eight relaxation times: steady state). Two fits per set and
+estimator, from a start off by a factor drawn log-uniformly in [1/3, 3] per free rate
+(from :data:`START_SEED`):
 
 * **moments** (mean and variance): ``kon``, ``koff``, ``ktx`` free, ``kdeg`` fixed
   (steady-state data only determine rates relative to one of them); reported: burst
@@ -26,7 +27,16 @@ import pandas as pd
 
 from .. import models
 from ._fits import log_uniform, run_fit, snapshot, start_factors
-from ._report import Report, error_summary, rel_error, save_figure, write_markdown, write_table
+from ._report import (
+    Report,
+    error_summary,
+    pick,
+    rel_error,
+    save_figure,
+    values,
+    write_markdown,
+    write_table,
+)
 from ._store import Task, run_tasks
 
 NAME = "telegraph"
@@ -51,7 +61,7 @@ class Config:
     estimators: tuple = ESTIMATORS
 
 
-FULL = Config(sets=25, cells=1000, steps=150, n=250, n_eval=2000)
+FULL = Config(sets=25, cells=1000, steps=100, n=200, n_eval=1000)
 QUICK = Config(sets=2, cells=300, steps=25, n=100, n_eval=400)
 
 
@@ -137,26 +147,28 @@ def summary_table(records: list[dict]) -> pd.DataFrame:
     """Median |relative error| and fraction within 10 % per loss, estimator and quantity."""
     rows = []
     for loss in FREE:
-        for estimator in dict.fromkeys(r["spec"]["estimator"] for r in records):
-            chosen = [
-                r for r in records if r["spec"]["loss"] == loss and r["spec"]["estimator"] == estimator
-            ]
+        for estimator in values(records, "estimator"):
+            chosen = pick(records, loss=loss, estimator=estimator)
             for q in quantities(loss):
                 errors = [r["errors"][q] for r in chosen]
-                rows.append({"loss": loss, "estimator": estimator, "quantity": q, **error_summary(errors)})
+                rows.append(
+                    {"loss": loss, "estimator": estimator, "quantity": q, **error_summary(errors)}
+                )
     return pd.DataFrame(rows)
 
 
 def correlation_table(records: list[dict]) -> pd.DataFrame:
     """Pearson correlation between the relative errors of ``kon`` and ``kdeg`` (W1 fits)."""
     rows = []
-    for estimator in dict.fromkeys(r["spec"]["estimator"] for r in records):
-        chosen = [r for r in records if r["spec"]["loss"] == "w1" and r["spec"]["estimator"] == estimator]
+    for estimator in values(records, "estimator"):
+        chosen = pick(records, loss="w1", estimator=estimator)
         kon = np.array([r["errors"]["kon"] for r in chosen], dtype=float)
         kdeg = np.array([r["errors"]["kdeg"] for r in chosen], dtype=float)
         ok = np.isfinite(kon) & np.isfinite(kdeg)
         corr = float(np.corrcoef(kon[ok], kdeg[ok])[0, 1]) if ok.sum() > 2 else np.nan
-        rows.append({"estimator": estimator, "corr(err kon, err kdeg)": corr, "fits": int(ok.sum())})
+        rows.append(
+            {"estimator": estimator, "corr(err kon, err kdeg)": corr, "fits": int(ok.sum())}
+        )
     return pd.DataFrame(rows)
 
 
@@ -179,8 +191,8 @@ def scatter_figure(records: list[dict], loss: str):
     fig, axes = plt.subplots(1, len(names), figsize=(3.3 * len(names), 3.4), layout="constrained")
     funcs = {**COMBINATIONS, **{k: (lambda p, k=k: p[k]) for k in RATES}}
     for ax, q in zip(axes, names, strict=True):
-        for estimator in dict.fromkeys(r["spec"]["estimator"] for r in records):
-            chosen = [r for r in records if r["spec"]["loss"] == loss and r["spec"]["estimator"] == estimator]
+        for estimator in values(records, "estimator"):
+            chosen = pick(records, loss=loss, estimator=estimator)
             true = [funcs[q](r["truth"]) for r in chosen]
             fitted = [funcs[q](r["params"]) for r in chosen]
             ax.scatter(true, fitted, s=14, alpha=0.75, label=estimator)
@@ -196,7 +208,7 @@ def scatter_figure(records: list[dict], loss: str):
 def run(out: Path, quick: bool = False, progress: bool = True) -> Report:
     """Run experiment 1 into ``out`` (resumable) and write its tables and figures."""
     config = QUICK if quick else FULL
-    records = run_tasks(tasks(config), run_one, out, progress, label=NAME)
+    records = run_tasks(tasks(config), run_one, out, progress, label=NAME, quick=quick)
     report = Report(out)
     sections = [
         f"{config.sets} parameter sets, {config.cells} cells each, {config.steps} steps of "
