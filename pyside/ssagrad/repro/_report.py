@@ -16,6 +16,8 @@ from ._store import write_text_atomic
 __all__ = [
     "Report",
     "error_summary",
+    "finish",
+    "size_line",
     "pick",
     "values",
     "markdown_table",
@@ -143,6 +145,26 @@ def error_summary(errors: Sequence[float]) -> dict:
         "within 10 %": round(float(np.mean(e <= TOLERANCE)), 3),
         "fits": int(e.size),
     }
+
+
+def size_line(config, records: Sequence[dict]) -> str:
+    """The run's size (the config's fields) and the summed wall time of its fits."""
+    fields = ", ".join(f"{k}={v}" for k, v in vars(config).items() if not isinstance(v, tuple))
+    total = sum(r.get("seconds", 0.0) for r in records)
+    return f"Size: {fields}. {len(records)} fits; wall time of all fits {total:.0f} s."
+
+
+def finish(out: Path, title: str, intro: Sequence[str], tables: dict, figures: dict) -> Report:
+    """Write the tables (``{name: (heading, frame)}``), the figures (``{file: figure}``)
+    and ``out/README.md``; return the :class:`Report`."""
+    report = Report(Path(out))
+    sections = list(intro)
+    for name, (heading, frame) in tables.items():
+        sections.append(f"## {heading}\n\n" + write_table(frame, report.out, name, report))
+    for name, fig in figures.items():
+        save_figure(fig, report.out / name, report)
+    write_markdown(report, title, sections)
+    return report
 
 
 def write_markdown(report: Report, title: str, sections: Sequence[str]) -> Path:

@@ -19,7 +19,7 @@ import pandas as pd
 
 from .. import models
 from ._fits import run_fit, snapshot, start_factors
-from ._report import TOLERANCE, Report, pick, save_figure, values, write_markdown, write_table
+from ._report import TOLERANCE, Report, finish, pick, size_line, values
 from ._store import Task, run_tasks
 
 NAME = "association"
@@ -146,13 +146,10 @@ def run(out: Path, quick: bool = False, progress: bool = True) -> Report:
     """Run experiment 2 into ``out`` (resumable) and write its table and figure."""
     config = QUICK if quick else FULL
     records = run_tasks(tasks(config), run_one, out, progress, label=NAME, quick=quick)
-    report = Report(out)
-    total = sum(r["seconds"] for r in records)
-    sections = [
-        f"{config.seeds} seeds per regime and estimator, {config.cells} cells per time, "
-        f"{config.steps} steps of {config.n} cells; wall time of all fits {total:.0f} s.",
-        "## Success counts\n\n" + write_table(summary_table(records), out, NAME, report),
-    ]
-    save_figure(error_figure(records), out / "association_errors.png", report)
-    write_markdown(report, "Bimolecular association (Burger et al.)", sections)
-    return report
+    return finish(
+        out,
+        "Bimolecular association (Burger et al.)",
+        [size_line(config, records)],
+        {NAME: ("Success counts", summary_table(records))},
+        {"association_errors.png": error_figure(records)},
+    )

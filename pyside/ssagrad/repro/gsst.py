@@ -26,7 +26,7 @@ import pandas as pd
 
 from .. import models
 from ._fits import run_fit, snapshot
-from ._report import TOLERANCE, Report, pick, save_figure, write_markdown, write_table
+from ._report import TOLERANCE, Report, finish, pick, size_line
 from ._store import Task, run_tasks
 
 NAME = "gsst"
@@ -155,13 +155,10 @@ def run(out: Path, quick: bool = False, progress: bool = True) -> Report:
     """Run the GS-ST bias section into ``out`` (resumable); write its table and figure."""
     config = QUICK if quick else FULL
     records = run_tasks(tasks(config), run_one, out, progress, label=NAME, quick=quick)
-    report = Report(out)
-    total = sum(r["seconds"] for r in records)
-    sections = [
-        f"{config.seeds} data seeds, {config.cells} cells per time, {config.steps} steps of "
-        f"{config.n} cells per fit; wall time of all fits {total:.0f} s.",
-        "## Recovery per variant\n\n" + write_table(summary_table(records), out, NAME, report),
-    ]
-    save_figure(figure(records), out / "gsst.png", report)
-    write_markdown(report, "GS-ST's bias in fits", sections)
-    return report
+    return finish(
+        out,
+        "GS-ST's bias in fits",
+        [size_line(config, records)],
+        {NAME: ("Recovery per variant", summary_table(records))},
+        {"gsst.png": figure(records)},
+    )

@@ -28,7 +28,7 @@ from .. import models
 from ..simulate import simulate
 from . import association, telegraph
 from ._fits import run_fit
-from ._report import TOLERANCE, Report, pick, rel_error, save_figure, write_markdown, write_table
+from ._report import TOLERANCE, Report, finish, pick, rel_error, size_line
 from ._store import Task, run_tasks
 
 NAME = "stochastix"
@@ -213,14 +213,17 @@ def run(out: Path, quick: bool = False, progress: bool = True) -> Report:
         raise RuntimeError("stochastix and optax are needed: pip install '.[bench]'")
     config = QUICK if quick else FULL
     records = run_tasks(tasks(config), run_one, out, progress, label=NAME, quick=quick)
-    report = Report(out)
     subset = ", ".join(map(str, telegraph_subset(config.telegraph_sets)))
-    sections = [
+    intro = (
         f"Telegraph sets {subset} (W1, experiment 1) and association seeds "
         f"0–{config.association_seeds - 1} (experiment 2); stochastix "
-        f"{next((r['version'] for r in records if 'version' in r), '?')}.",
-        "## Ours and theirs\n\n" + write_table(summary_table(records), out, NAME, report),
-    ]
-    save_figure(figure(records), out / "stochastix.png", report)
-    write_markdown(report, "Side by side with stochastix", sections)
-    return report
+        f"{next((r['version'] for r in records if 'version' in r), '?')}. "
+        + size_line(config, records).split(". ", 1)[1]
+    )
+    return finish(
+        out,
+        "Side by side with stochastix",
+        [intro],
+        {NAME: ("Ours and theirs", summary_table(records))},
+        {"stochastix.png": figure(records)},
+    )

@@ -26,7 +26,7 @@ import pandas as pd
 
 from .. import models
 from ._fits import run_fit, snapshot, start_factors
-from ._report import TOLERANCE, Report, pick, save_figure, values, write_markdown, write_table
+from ._report import TOLERANCE, Report, finish, pick, size_line, values
 from ._store import Task, run_tasks
 
 NAME = "repressilator"
@@ -137,13 +137,10 @@ def run(out: Path, quick: bool = False, progress: bool = True) -> Report:
     """Run experiment 3 into ``out`` (resumable) and write its table and figure."""
     config = QUICK if quick else FULL
     records = run_tasks(tasks(config), run_one, out, progress, label=NAME, quick=quick)
-    report = Report(out)
-    total = sum(r["seconds"] for r in records)
-    sections = [
-        f"{config.runs} runs per estimator, {config.cells} cells per time, {config.steps} "
-        f"steps of {config.n} cells; wall time of all fits {total:.0f} s.",
-        "## Success counts\n\n" + write_table(summary_table(records), out, NAME, report),
-    ]
-    save_figure(figure(records), out / "repressilator.png", report)
-    write_markdown(report, "Repressilator, time-dependent objective (Burger et al.)", sections)
-    return report
+    return finish(
+        out,
+        "Repressilator, time-dependent objective (Burger et al.)",
+        [size_line(config, records)],
+        {NAME: ("Success counts", summary_table(records))},
+        {"repressilator.png": figure(records)},
+    )

@@ -21,7 +21,7 @@ import pandas as pd
 from .. import models
 from ..simulate import simulate
 from ._fits import run_fit, start_factors
-from ._report import TOLERANCE, Report, pick, save_figure, values, write_markdown, write_table
+from ._report import TOLERANCE, Report, finish, pick, size_line, values
 from ._store import Task, run_tasks
 
 NAME = "sir"
@@ -130,13 +130,10 @@ def run(out: Path, quick: bool = False, progress: bool = True) -> Report:
     """Run experiment 4 into ``out`` (resumable) and write its table and figure."""
     config = QUICK if quick else FULL
     records = run_tasks(tasks(config), run_one, out, progress, label=NAME, quick=quick)
-    report = Report(out)
-    total = sum(r["seconds"] for r in records)
-    sections = [
-        f"{config.seeds} seeds per estimator, {config.trajectories} observed trajectories, "
-        f"{config.steps} steps of {config.n} cells; wall time of all fits {total:.0f} s.",
-        "## Recovery and cost\n\n" + write_table(summary_table(records), out, NAME, report),
-    ]
-    save_figure(figure(records), out / "sir_loss.png", report)
-    write_markdown(report, "SIR mean trajectories (Kreikemeyer et al.)", sections)
-    return report
+    return finish(
+        out,
+        "SIR mean trajectories (Kreikemeyer et al.)",
+        [size_line(config, records)],
+        {NAME: ("Recovery and cost", summary_table(records))},
+        {"sir_loss.png": figure(records)},
+    )

@@ -27,16 +27,7 @@ import pandas as pd
 
 from .. import models
 from ._fits import log_uniform, run_fit, snapshot, start_factors
-from ._report import (
-    Report,
-    error_summary,
-    pick,
-    rel_error,
-    save_figure,
-    values,
-    write_markdown,
-    write_table,
-)
+from ._report import Report, error_summary, finish, pick, rel_error, size_line, values
 from ._store import Task, run_tasks
 
 NAME = "telegraph"
@@ -209,17 +200,17 @@ def run(out: Path, quick: bool = False, progress: bool = True) -> Report:
     """Run experiment 1 into ``out`` (resumable) and write its tables and figures."""
     config = QUICK if quick else FULL
     records = run_tasks(tasks(config), run_one, out, progress, label=NAME, quick=quick)
-    report = Report(out)
-    sections = [
-        f"{config.sets} parameter sets, {config.cells} cells each, {config.steps} steps of "
-        f"{config.n} cells per fit; wall time of all fits "
-        f"{sum(r['seconds'] for r in records):.0f} s.",
-        "## Parameter sets\n\n" + write_table(sets_table(config), out, "telegraph_sets", report),
-        "## Recovery\n\n" + write_table(summary_table(records), out, "telegraph_recovery", report),
-        "## kon-kdeg error correlation (W1)\n\n"
-        + write_table(correlation_table(records), out, "telegraph_correlation", report),
-    ]
-    for loss in FREE:
-        save_figure(scatter_figure(records, loss), out / f"telegraph_{loss}.png", report)
-    write_markdown(report, "Telegraph model, random parameter sets (Mottes et al.)", sections)
-    return report
+    return finish(
+        out,
+        "Telegraph model, random parameter sets (Mottes et al.)",
+        [size_line(config, records)],
+        {
+            "telegraph_sets": ("Parameter sets", sets_table(config)),
+            "telegraph_recovery": ("Recovery", summary_table(records)),
+            "telegraph_correlation": (
+                "kon-kdeg error correlation (W1)",
+                correlation_table(records),
+            ),
+        },
+        {f"telegraph_{loss}.png": scatter_figure(records, loss) for loss in FREE},
+    )
