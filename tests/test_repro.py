@@ -137,3 +137,15 @@ def test_quick_stochastix_side_by_side(tmp_path):
     text = (tmp_path / "stochastix.md").read_text()
     assert "stochastix GS-ST" in text and "ssagrad score" in text
     assert os.path.exists(report.markdown)
+
+
+def test_a_fit_finished_meanwhile_by_another_process_is_not_redone(tmp_path):
+    other = FitStore(tmp_path)
+
+    def run_one(spec):
+        if spec["x"] == 0:  # while fit 0 runs, another process finishes fit 1
+            other.put(Task("t1", {"x": 1}), {"y": "theirs"})
+        return {"y": "ours"}
+
+    records = run_tasks(_tasks(2), run_one, tmp_path, progress=False)
+    assert [r["y"] for r in records] == ["ours", "theirs"]

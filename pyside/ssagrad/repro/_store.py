@@ -6,6 +6,9 @@ fixes everything the fit depends on (data seed, parameters, estimator, steps, ..
 holds another spec) and writes each result as soon as its fit is done, to a temporary
 file renamed over the final name: an interruption at any moment loses at most the fit
 in progress, and the next run of the same command picks up where this one stopped.
+Before each fit the folder is looked at again, so two processes running the same
+experiment into one folder do not redo what the other has finished (they may both run
+the fit that neither had finished when they reached it).
 """
 
 from __future__ import annotations
@@ -172,11 +175,13 @@ def run_tasks(
         for i, task in enumerate(tasks):
             if records[i] is not None:
                 continue
-            bar.set_postfix_str(task.key)
-            began = time.perf_counter()
-            result = run_one(task.spec)
-            result.setdefault("seconds", time.perf_counter() - began)
-            records[i] = store.put(task, result)
+            records[i] = store.get(task)  # another process on the folder may have done it
+            if records[i] is None:
+                bar.set_postfix_str(task.key)
+                began = time.perf_counter()
+                result = run_one(task.spec)
+                result.setdefault("seconds", time.perf_counter() - began)
+                records[i] = store.put(task, result)
             bar.update(1)
     finally:
         bar.close()
