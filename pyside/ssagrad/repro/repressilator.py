@@ -48,37 +48,49 @@ class Config:
     n_eval: int
     lr: float = 0.02
     estimators: tuple = ESTIMATORS
+    #: A budget probe: the first ``probe_runs`` runs again with score at a larger budget.
+    probe_runs: int = 0
+    probe_n: int = 128
+    probe_steps: int = 200
 
 
-FULL = Config(runs=20, cells=400, steps=80, n=32, n_eval=400)
+FULL = Config(runs=20, cells=400, steps=80, n=32, n_eval=400, probe_runs=3)
 QUICK = Config(runs=1, cells=100, steps=10, n=20, n_eval=100)
 
 
 def tasks(config: Config) -> list[Task]:
-    """One task per run and estimator."""
-    truth = models.repressilator().params
-    out = []
-    for run_index in range(config.runs):
-        factors = start_factors(SEED + run_index, FREE, 2.0)
-        init = {k: v * factors.get(k, 1.0) for k, v in truth.items()}
-        for estimator in config.estimators:
-            spec = {
-                "run": run_index,
-                "truth": truth,
-                "data_seed": SEED + 1000 + run_index,
-                "init": init,
-                "fixed": [k for k in truth if k not in FREE],
-                "loss": "moments",
-                "estimator": estimator,
-                "cells": config.cells,
-                "steps": config.steps,
-                "n": config.n,
-                "n_eval": config.n_eval,
-                "lr": config.lr,
-                "seed": SEED + 2000 + run_index,
-            }
-            out.append(Task(f"run{run_index:02d}-{estimator}", spec))
+    """One task per run and estimator, then the budget probe (score, larger budget)."""
+    out = [
+        _task(config, run_index, estimator, config.n, config.steps)
+        for run_index in range(config.runs)
+        for estimator in config.estimators
+    ]
+    for run_index in range(config.probe_runs):
+        task = _task(config, run_index, "score", config.probe_n, config.probe_steps)
+        out.append(Task(f"probe-{task.key}", task.spec))
     return out
+
+
+def _task(config: Config, run_index: int, estimator: str, n: int, steps: int) -> Task:
+    truth = models.repressilator().params
+    factors = start_factors(SEED + run_index, FREE, 2.0)
+    init = {k: v * factors.get(k, 1.0) for k, v in truth.items()}
+    spec = {
+        "run": run_index,
+        "truth": truth,
+        "data_seed": SEED + 1000 + run_index,
+        "init": init,
+        "fixed": [k for k in truth if k not in FREE],
+        "loss": "moments",
+        "estimator": estimator,
+        "cells": config.cells,
+        "steps": steps,
+        "n": n,
+        "n_eval": config.n_eval,
+        "lr": config.lr,
+        "seed": SEED + 2000 + run_index,
+    }
+    return Task(f"run{run_index:02d}-{estimator}", spec)
 
 
 def run_one(spec: dict) -> dict:
@@ -94,11 +106,15 @@ def success(record: dict) -> bool:
 
 
 def summary_table(records: list[dict]) -> pd.DataFrame:
-    """Per estimator: successes, median errors, wall time per fit."""
+    """Per estimator and budget: successes, median errors, wall time per fit."""
     rows = []
-    for estimator in values(records, "estimator"):
-        chosen = pick(records, estimator=estimator)
-        row = {"estimator": estimator, "success": f"{sum(map(success, chosen))}/{len(chosen)}"}
+    budgets = dict.fromkeys(
+        (r["spec"]["estimator"], r["spec"]["n"], r["spec"]["steps"]) for r in records
+    )
+    for estimator, n, steps in budgets:
+        chosen = pick(records, estimator=estimator, n=n, steps=steps)
+        row = {"estimator": estimator, "cells x steps": f"{n} x {steps}"}
+        row["success"] = f"{sum(map(success, chosen))}/{len(chosen)}"
         for k in FREE:
             row[f"median |err {k}|"] = float(np.median([abs(r["errors"][k]) for r in chosen]))
         row["s per fit"] = float(np.mean([r["seconds"] for r in chosen]))
@@ -124,7 +140,7 @@ def diagnostic_table(records: list[dict], cells: int = 2000) -> pd.DataFrame:
     for r in records:
         spec = r["spec"]
         data = snapshot(model, TIMES, spec["cells"], spec["data_seed"], SPECIES).x.values
-        row = {"run": spec["run"], "estimator": spec["estimator"]}
+        row = {"run": spec["run"], "estimator": spec["estimator"], "cells": spec["n"]}
         for label, params in (
             ("truth", r["truth"]),
             ("fitted", r["params"]),
@@ -142,7 +158,8 @@ def figure(records: list[dict]):
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.4), layout="constrained")
     for estimator in values(records, "estimator"):
-        chosen = pick(records, estimator=estimator)
+        main = records[0]["spec"]
+        chosen = pick(records, estimator=estimator, n=main["n"], steps=main["steps"])
         curves = np.array([r["curve"] for r in chosen], dtype=float)
         left.plot(chosen[0]["curve_steps"], np.nanmedian(curves, axis=0), label=estimator)
         right.scatter(
