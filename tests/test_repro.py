@@ -78,7 +78,7 @@ def test_designs_are_fixed_in_the_code():
     np.testing.assert_allclose(sets[0]["kon"], 5.056717, rtol=1e-6)
     first = association.tasks(association.FULL)[0].spec
     assert first["init"] == association.tasks(association.FULL)[0].spec["init"]
-    assert len(association.tasks(association.FULL)) == 2 * 20 * 7
+    assert len(association.tasks(association.FULL)) == 2 * 20 * 9
     keys = [t.key for t in telegraph.tasks(telegraph.FULL)]
     assert len(keys) == len(set(keys)) == 25 * 2 * 3
     assert peer.telegraph_subset(5) == sorted(peer.telegraph_subset(5))
