@@ -143,7 +143,7 @@ def figure(records: list[dict]):
         for i, variant in enumerate(labels):
             ratios = [1 + r["errors"][k] for r in records if r["spec"]["variant"] == variant]
             ax.scatter(np.full(len(ratios), i), ratios, s=18, alpha=0.75)
-        ax.axhspan(1 - TOLERANCE, 1 + TOLERANCE, color="0.85")
+        ax.axhspan(1 - TOLERANCE, 1 + TOLERANCE, color="0.88", zorder=0)
         ax.set_xticks(range(len(labels)), labels, rotation=40, ha="right", fontsize=8)
         ax.set(yscale="log", title=k)
     axes[0].set_ylabel("fitted / true")

@@ -54,7 +54,7 @@ class Config:
     probe_steps: int = 200
 
 
-FULL = Config(runs=20, cells=400, steps=80, n=32, n_eval=400, probe_runs=3)
+FULL = Config(runs=20, cells=400, steps=80, n=32, n_eval=400, probe_runs=10)
 QUICK = Config(runs=1, cells=100, steps=10, n=20, n_eval=100)
 
 
