@@ -156,7 +156,7 @@ def error_figure(records: list[dict]):
             ax.scatter(kon, koff, s=14, alpha=0.7, label=estimator)
         box = TOLERANCE
         ax.add_patch(plt.Rectangle((-box, -box), 2 * box, 2 * box, fill=False, ls="--"))
-        ax.set(xscale="symlog", yscale="symlog", title=regime)
+        ax.set(title=regime)
         ax.set(xlabel="relative error of kon", ylabel="relative error of koff")
     axes[0].legend(fontsize=8)
     fig.suptitle("bimolecular association: errors per fit (dashed: within 10 %)")

@@ -169,11 +169,23 @@ def figure(records: list[dict]):
             alpha=0.7,
             label=estimator,
         )
+    probe = [r for r in records if r["spec"]["n"] != records[0]["spec"]["n"]]
+    if probe:
+        budget = f"{probe[0]['spec']['n']} x {probe[0]['spec']['steps']}"
+        right.scatter(
+            [r["errors"][FREE[0]] for r in probe],
+            [r["errors"][FREE[1]] for r in probe],
+            s=40,
+            marker="x",
+            color="k",
+            label=f"score, {budget} (probe)",
+        )
+        right.legend(fontsize=8)
     left.set(yscale="log", xlabel="step", ylabel="moments loss (median over runs)")
     right.add_patch(
         plt.Rectangle((-TOLERANCE, -TOLERANCE), 2 * TOLERANCE, 2 * TOLERANCE, fill=False, ls="--")
     )
-    right.set(xscale="symlog", yscale="symlog", xlabel=f"rel. error {FREE[0]}")
+    right.set(xlabel=f"rel. error {FREE[0]}")
     right.set(ylabel=f"rel. error {FREE[1]}")
     left.legend(fontsize=8)
     fig.suptitle("repressilator, time-dependent moments objective")
