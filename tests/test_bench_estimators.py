@@ -12,11 +12,17 @@ from ssagrad.bench import estimators
 @pytest.fixture
 def small(monkeypatch):
     """Shrink the workload: two cases, two estimators plus a missing one, three horizons."""
-    monkeypatch.setattr(estimators, "CASES", estimators.CASES[:2])
-    monkeypatch.setattr(estimators, "ESTIMATORS", ("score", "fd", "no_such_estimator"))
-    monkeypatch.setattr(estimators, "TEMPERATURES", (1.0,))
-    monkeypatch.setattr(estimators, "HORIZONS", (1.0, 2.0, 5.0))
-    monkeypatch.setattr(estimators, "TIMING_SECONDS", 0.0)
+    shrunk = {
+        "CASES": estimators.CASES[:2],
+        "ESTIMATORS": ("score", "fd", "no_such_estimator"),
+        "TEMPERATURES": (1.0,),
+        "HORIZONS": (1.0, 2.0, 5.0),
+        "TIMING_SECONDS": 0.0,
+    }
+    for module in (estimators._measure, estimators._report, estimators._plots):
+        for name, value in shrunk.items():
+            if hasattr(module, name):
+                monkeypatch.setattr(module, name, value)
 
 
 def test_report_writes_tables_and_plots(small, tmp_path):

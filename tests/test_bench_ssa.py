@@ -3,6 +3,9 @@
 import subprocess
 import sys
 
+import numpy as np
+import pytest
+
 from ssagrad.bench import ssa
 
 
@@ -14,7 +17,7 @@ def test_run_times_every_workload_on_each_thread_count(monkeypatch):
     assert sorted({r.model for r in rows}) == sorted(models)
     for name in models:
         mine = [r for r in rows if r.model == name]
-        assert any(r.simulator == "ssagrad (1 thread)" for r in mine)
+        assert any(r.simulator == "ssagrad direct (1 thread)" for r in mine)
         assert len({r.events for r in mine}) == 1  # same workload for every row
         assert all(r.events > 0 and r.seconds > 0 and r.ns_per_event > 0 for r in mine)
 
@@ -22,7 +25,7 @@ def test_run_times_every_workload_on_each_thread_count(monkeypatch):
     lines = table.splitlines()
     assert lines[0].startswith("| model | simulator | events |")
     assert len(lines) == 2 + len(rows)
-    assert all(line.endswith("| 1.00 |") for line in lines if "| ssagrad (1 thread) |" in line)
+    assert all("| 1.00 |" in line for line in lines if "| ssagrad direct (1 thread) |" in line)
 
 
 def test_cli_bench_ssa_without_peers_prints_the_table():
@@ -33,4 +36,17 @@ def test_cli_bench_ssa_without_peers_prints_the_table():
         timeout=600,
     )
     assert result.returncode == 0, result.stderr
-    assert "| dimerization | ssagrad (1 thread) |" in result.stdout
+    assert "| dimerization | ssagrad direct (1 thread) |" in result.stdout
+
+
+def test_bioscrape_rate_convention_for_a_homodimer():
+    """bioscrape's ``2A`` propensity is ``k A (A - 1)``: the conversion halves our rate."""
+    pytest.importorskip("bioscrape")
+    from ssagrad import parse
+    from ssagrad.bench.peers import bioscrape_simulator
+
+    run = bioscrape_simulator(parse("k, 2A --> 0"), {"k": 1.0}, {"A": 2}, np.array([0.0, 1.0]))
+    survived = np.mean([x[-1, 0] == 2 for x in run(4000, 7)])
+    # ours: a = k C(2, 2) = 1, so P(no event by t = 1) = exp(-1); a wrong factor 2 gives
+    # exp(-2) or exp(-0.5)
+    assert abs(survived - np.exp(-1.0)) < 4 * np.sqrt(np.exp(-1.0) * (1 - np.exp(-1.0)) / 4000)

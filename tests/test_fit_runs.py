@@ -59,14 +59,23 @@ def test_interrupted_fit_resumes_bit_for_bit(tmp_path, bd_data):
 
 
 def test_interrupted_multistart_in_processes_resumes_bit_for_bit(tmp_path, bd_data):
+    # Steps long enough (n=1000) that the workers are still running when the interrupt
+    # raised at step 10 reaches them.
     kwargs = dict(
-        init=BD_START, loss="moments", n=150, steps=24, seed=4, starts=2, progress=False, workers=2
+        init=BD_START,
+        loss="moments",
+        n=1000,
+        steps=200,
+        seed=4,
+        starts=2,
+        progress=False,
+        workers=2,
     )
     full = ssagrad.fit(BD, bd_data, **kwargs)
     checkpoint = tmp_path / "multi.npz"
     partial = ssagrad.fit(BD, bd_data, checkpoint=checkpoint, callback=_stop_at(10), **kwargs)
     assert partial.interrupted
-    assert any(s.steps < 24 for s in partial.starts)
+    assert all(s.steps < 200 for s in partial.starts)
     resumed = ssagrad.fit(BD, bd_data, resume=checkpoint, **kwargs)
     _assert_same(full, resumed)
 
@@ -133,6 +142,20 @@ def test_progress_bar_is_silent_off_a_terminal(bd_data, capsys):
     _quick_fit(bd_data, steps=5, progress=True)
     captured = capsys.readouterr()
     assert captured.err == "" and captured.out == ""
+
+
+def test_progress_bar_shows_steps_rate_and_loss_on_a_terminal(bd_data, monkeypatch):
+    import io
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    _quick_fit(bd_data, steps=30, progress=True)
+    text = terminal.getvalue()
+    assert "30/30" in text and "step/s" in text and "loss=" in text
 
 
 def test_callback_sees_every_step(bd_data):

@@ -77,8 +77,8 @@ def _reference_scores(net, params, x0, times, seed):
     the last event (what dropping ``- a0'(x_K) (t_m - t_K)`` would give).
     """
     arrays = net.arrays()
-    kn = kernel_network(arrays)
     theta = arrays.theta(np.asarray(params, dtype=float))
+    kn = kernel_network(arrays, theta)
     n_p, n_r = arrays.n_parameters, arrays.n_reactions
     rng = rng_init(seed)
     x = np.asarray(x0, dtype=np.int64).copy()

@@ -126,6 +126,15 @@ function fire!(x::AbstractVector, net::ReactionNetwork, j::Integer)
 end
 
 """
+    dependents(net, j)
+
+The reactions whose propensity may change when reaction `j` fires.
+"""
+function dependents(net::ReactionNetwork, j::Integer)
+    return view(net.dependency_index, csr_range(net.dependency_ptr, j))
+end
+
+"""
     update_dependents!(a, net, j, x, theta)
 
 Recompute the propensities that may have changed after reaction `j` fired.

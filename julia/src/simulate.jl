@@ -3,17 +3,20 @@
 # copied once into plain `Vector`s (juliacall passes NumPy arrays as `PyArray` views).
 
 """
-    simulate(net, theta, x0, times, seeds; method = :direct, max_events = 10^7,
-             dt = nothing, make_rng = Xoshiro) -> (states, events, status)
+    simulate(net, theta, x0, times, seeds; method = :direct, aggregator = nothing,
+             max_events = 10^7, dt = nothing, make_rng = Xoshiro) -> (states, events, status)
 
-Simulate one trajectory per seed with the exact direct method (`method = :direct`) or
-tau-leaping with step `dt` (`method = :tau`; default `last(times) / 1000`). Returns
-`states` (`S × T × N` `Int`, the bytes of NumPy's `(N, T, S)`), `events` (reaction
-firings per trajectory) and `status` ([`STATUS_OK`](@ref) or
-[`STATUS_MAX_EVENTS`](@ref)). `method` may be a `Symbol` or a string.
+Simulate one trajectory per seed with the exact direct method (`method = :direct`),
+tau-leaping with step `dt` (`method = :tau`; default `last(times) / 1000`), or a
+JumpProcesses aggregator (`aggregator = SortingDirect()`, `NRM()`, `DirectCR()`, ...;
+needs `using JumpProcesses`). Returns `states` (`S × T × N` `Int`, the bytes of NumPy's
+`(N, T, S)`), `events` (reaction firings per trajectory) and `status`
+([`STATUS_OK`](@ref) or [`STATUS_MAX_EVENTS`](@ref)). `method` may be a `Symbol` or a
+string.
 
 Results agree with ssagrad's native (Numba) backend in distribution, not bitwise: the
-random streams differ.
+random streams differ. The aggregator route draws from JumpProcesses' generator seeded
+with `seeds[i]`, so it does not walk the direct method's paths.
 
 # Examples
 ```julia
@@ -32,6 +35,7 @@ function simulate(
     times,
     seeds;
     method = :direct,
+    aggregator = nothing,
     max_events::Integer = 10_000_000,
     dt = nothing,
     make_rng = Xoshiro,
@@ -41,7 +45,26 @@ function simulate(
     states = Array{Int}(undef, net.n_species, length(times), n)
     events = Vector{Int}(undef, n)
     status = Vector{Int}(undef, n)
-    if Symbol(method) === :direct
+    kind = Symbol(method)
+    if aggregator !== nothing
+        kind === :direct ||
+            throw(ArgumentError(
+                "an aggregator runs the exact SSA: drop method = $(repr(method))",
+            ))
+        require_jumpprocesses()
+        simulate_aggregator!(
+            states,
+            events,
+            status,
+            net,
+            theta,
+            x0,
+            times,
+            seeds,
+            max_events,
+            aggregator,
+        )
+    elseif kind === :direct
         simulate_direct!(
             states,
             events,
@@ -54,7 +77,7 @@ function simulate(
             max_events;
             make_rng,
         )
-    elseif Symbol(method) === :tau
+    elseif kind === :tau
         step = dt === nothing ? (last(times) > 0 ? last(times) / 1000 : 1.0) : Float64(dt)
         simulate_tau!(
             states,
@@ -70,7 +93,9 @@ function simulate(
             make_rng,
         )
     else
-        throw(ArgumentError("unknown method $(repr(method)); use :direct or :tau"))
+        throw(ArgumentError(
+            "unknown method $(repr(method)); use :direct or :tau, or pass an aggregator",
+        ))
     end
     return states, events, status
 end
@@ -149,6 +174,86 @@ function simulate_gumbel(
         max_events,
         temperature,
         time_smoothing;
+        make_rng,
+    )
+end
+
+"""
+    simulate_altpath(net, theta, n_params, x0, times, seeds; rate_margin = 1.5,
+                     max_events = 10^7, make_rng = Xoshiro) -> (states, alt_states, weights, status)
+
+Allocating form of [`simulate_altpath!`](@ref): `states` is `S × T × N`, `alt_states`
+`P × S × T × N` and `weights` `P × T × N` (`P = n_params`).
+"""
+function simulate_altpath(
+    net::ReactionNetwork,
+    theta,
+    n_params::Integer,
+    x0,
+    times,
+    seeds;
+    rate_margin::Real = 1.5,
+    max_events::Integer = 10_000_000,
+    make_rng = Xoshiro,
+)
+    theta, x0, times, seeds = plain_inputs(theta, x0, times, seeds)
+    n, n_s, n_t = length(seeds), net.n_species, length(times)
+    states = Array{Int}(undef, n_s, n_t, n)
+    alt_states = Array{Int}(undef, n_params, n_s, n_t, n)
+    weights = zeros(n_params, n_t, n)
+    status = Vector{Int}(undef, n)
+    return simulate_altpath!(
+        states,
+        alt_states,
+        weights,
+        status,
+        net,
+        theta,
+        n_params,
+        x0,
+        times,
+        seeds,
+        max_events,
+        rate_margin;
+        make_rng,
+    )
+end
+
+"""
+    simulate_coupled(net, theta_plus, theta_minus, x0, times, seeds; max_events = 10^7,
+                     make_rng = Xoshiro) -> (x_plus, x_minus, status)
+
+Allocating form of [`simulate_coupled!`](@ref): column `d` of `theta_plus` and
+`theta_minus` holds the constants of perturbation `d`; `x_plus` and `x_minus` are
+`D × S × T × N`.
+"""
+function simulate_coupled(
+    net::ReactionNetwork,
+    theta_plus::AbstractMatrix,
+    theta_minus::AbstractMatrix,
+    x0,
+    times,
+    seeds;
+    max_events::Integer = 10_000_000,
+    make_rng = Xoshiro,
+)
+    _, x0, times, seeds = plain_inputs(Float64[], x0, times, seeds)
+    plus, minus = Matrix{Float64}(theta_plus), Matrix{Float64}(theta_minus)
+    n_d, n_s, n_t, n = size(plus, 2), net.n_species, length(times), length(seeds)
+    x_plus = Array{Int}(undef, n_d, n_s, n_t, n)
+    x_minus = Array{Int}(undef, n_d, n_s, n_t, n)
+    status = Vector{Int}(undef, n)
+    return simulate_coupled!(
+        x_plus,
+        x_minus,
+        status,
+        net,
+        plus,
+        minus,
+        x0,
+        times,
+        seeds,
+        max_events;
         make_rng,
     )
 end

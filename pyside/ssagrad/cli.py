@@ -10,6 +10,7 @@ import numpy as np
 
 from . import models
 from ._version import __version__
+from .simulate import METHODS
 
 
 def _key_values(items: list[str], what: str, cast) -> dict:
@@ -143,18 +144,30 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 def cmd_bench(args: argparse.Namespace) -> int:
     """Run a benchmark and print its table."""
+    peers = not args.no_peers
     if args.what == "ssa":
         from .bench import ssa
 
-        table = ssa.format_table(ssa.run(scale=args.scale, peers=not args.no_peers))
+        table = ssa.format_table(ssa.run(scale=args.scale, peers=peers))
     elif args.what == "fit":
         from .bench import fit_report
 
-        table = fit_report.report(scale=args.scale, out=Path(args.out), peers=not args.no_peers)
+        table = fit_report.report(scale=args.scale, out=Path(args.out), peers=peers)
+    elif args.what == "lattice":
+        from .bench import lattice
+
+        rows = lattice.run(scale=args.scale, peers=peers)
+        table = lattice.format_tables(rows, lattice.setup_times())
+        plot = lattice.plot(rows, Path(args.out) / "lattice.png")
+        table += f"\n\nplot: {plot}"
+    elif args.what == "ab":
+        from .bench import ab
+
+        table = ab.format_table(ab.run(args.ref, Path(args.repo)), args.ref)
     else:
         from .bench import estimators
 
-        table = estimators.report(scale=args.scale, out=Path(args.out), peers=not args.no_peers)
+        table = estimators.report(scale=args.scale, out=Path(args.out), peers=peers)
     print(table)
     return 0
 
@@ -222,14 +235,18 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--times", required=True, help="start:stop:count or t1,t2,...")
     sim.add_argument("-n", type=int, default=100)
     sim.add_argument("--seed", type=int, default=None)
-    sim.add_argument("--method", choices=("direct", "tau"), default="direct")
+    sim.add_argument("--method", choices=METHODS, default="direct")
     sim.add_argument("--out", default="simulation.nc")
     sim.set_defaults(func=cmd_simulate)
 
     bench = sub.add_parser("bench", help="benchmarks against peers, side by side")
-    bench.add_argument("what", choices=("ssa", "estimators", "fit"))
+    bench.add_argument("what", choices=("ssa", "lattice", "estimators", "fit", "ab"))
     bench.add_argument("--scale", type=float, default=1.0, help="workload size factor")
-    bench.add_argument("--no-peers", action="store_true", help="skip GillesPy2 / stochastix")
+    bench.add_argument(
+        "--no-peers", action="store_true", help="skip GillesPy2, bioscrape, stochastix"
+    )
+    bench.add_argument("--ref", default="HEAD", help="ab: the git revision to compare with")
+    bench.add_argument("--repo", default=".", help="ab: the git checkout holding --ref")
     bench.add_argument("--out", default="ssagrad-bench", help="folder for tables and plots")
     bench.set_defaults(func=cmd_bench)
 

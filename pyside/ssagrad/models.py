@@ -19,7 +19,7 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from .network import Network
+from .network import Network, NetworkBuilder
 from .parse import parse
 
 
@@ -302,3 +302,31 @@ def repressilator() -> Model:
         "mu": ln2 / 60,
     }
     return Model("repressilator", net, params, {}, 10000.0, repressilator.__doc__)
+
+
+def diffusion_lattice(n_reactions: int, molecules: int = 100, rate: float = 1.0) -> Model:
+    """A 1-D diffusion lattice ``A_i <--> A_{i+1}`` with ``n_reactions`` reactions (even, >= 2).
+
+    ``n_reactions / 2 + 1`` sites, every hop at rate constant ``d`` (default 1); all
+    ``molecules`` start on the middle site. Not in the zoo: a family that grows the
+    network for the large-network benchmarks (``ssagrad bench lattice``). The molecules
+    walk independently, so ``A_i(t)`` is binomial with the walker's occupation
+    probability ``p_i(t)`` (the exact reference the tests use).
+
+    Examples
+    --------
+    >>> m = diffusion_lattice(10)
+    >>> m.network.n_reactions, m.network.n_species, m.x0
+    (10, 6, {'A3': 100})
+    """
+    if isinstance(n_reactions, bool) or not isinstance(n_reactions, int):
+        raise TypeError(f"n_reactions must be an integer, got {n_reactions!r}")
+    if n_reactions < 2 or n_reactions % 2:
+        raise ValueError(f"n_reactions must be even and at least 2, got {n_reactions}")
+    sites = n_reactions // 2 + 1
+    builder = NetworkBuilder()
+    for i in range(sites - 1):
+        builder.add("d", {f"A{i}": 1}, {f"A{i + 1}": 1})
+        builder.add("d", {f"A{i + 1}": 1}, {f"A{i}": 1})
+    x0 = {f"A{sites // 2}": int(molecules)}
+    return Model("diffusion_lattice", builder.build(), {"d": float(rate)}, x0, 1.0)

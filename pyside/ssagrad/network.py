@@ -147,8 +147,6 @@ class NetworkArrays:
         (CSR layout) with their coefficients.
     change_ptr, change_species, change_delta :
         Net state change of each reaction (CSR layout, zero changes omitted).
-    stoichiometry : (R, S) array
-        Dense net change ``nu``.
     rate_code : (R,) array
         :data:`MASS_ACTION`, :data:`HILL` or :data:`HILLR`.
     rate_species : (R,) array
@@ -171,13 +169,20 @@ class NetworkArrays:
     change_ptr: np.ndarray
     change_species: np.ndarray
     change_delta: np.ndarray
-    stoichiometry: np.ndarray
     rate_code: np.ndarray
     rate_species: np.ndarray
     rate_slots: np.ndarray
     literals: np.ndarray
     dependency_ptr: np.ndarray
     dependency_index: np.ndarray
+
+    @property
+    def stoichiometry(self) -> np.ndarray:
+        """Dense ``(R, S)`` net change ``nu`` (built on request: small networks only)."""
+        nu = np.zeros((self.n_reactions, self.n_species), dtype=np.int64)
+        rows = np.repeat(np.arange(self.n_reactions), np.diff(self.change_ptr))
+        nu[rows, self.change_species] = self.change_delta
+        return nu
 
     def theta(self, parameter_values: np.ndarray) -> np.ndarray:
         """The constant vector ``concat(parameter_values, literals)`` for the kernels."""
@@ -217,29 +222,31 @@ class Network:
     def __post_init__(self) -> None:
         if not self.reactions:
             raise ValueError("a network needs at least one reaction")
-        species: list[str] = list(self.species)
-        parameters: list[str] = []
+        # dicts as ordered sets: linear in the size of the network
+        species = dict.fromkeys(self.species)
+        parameters: dict[str, None] = {}
         for reaction in self.reactions:
             if not isinstance(reaction, Reaction):
                 raise TypeError(f"expected a Reaction, got {type(reaction).__name__}")
-            names = [s for s, _ in reaction.reactants] + [s for s, _ in reaction.products]
             if reaction.rate.species is not None:
-                names.insert(0, reaction.rate.species)
-            for name in names:
-                if name not in species:
-                    species.append(name)
+                species.setdefault(reaction.rate.species)
+            for name, _ in reaction.reactants + reaction.products:
+                species.setdefault(name)
             for name in reaction.rate.parameters():
-                if name not in parameters:
-                    parameters.append(name)
+                parameters.setdefault(name)
         clash = set(species) & set(parameters)
         if clash:
             raise ValueError(f"names used both as species and parameter: {sorted(clash)}")
         object.__setattr__(self, "reactions", tuple(self.reactions))
         object.__setattr__(self, "species", tuple(species))
         object.__setattr__(self, "parameters", tuple(parameters))
+        object.__setattr__(self, "_arrays", None)  # built on first use, then kept
+        object.__setattr__(self, "_text", None)
 
     def __str__(self) -> str:
-        return "\n".join(str(r) for r in self.reactions)
+        if self._text is None:
+            object.__setattr__(self, "_text", "\n".join(str(r) for r in self.reactions))
+        return self._text
 
     @property
     def n_species(self) -> int:
@@ -252,81 +259,81 @@ class Network:
         return len(self.reactions)
 
     def arrays(self) -> NetworkArrays:
-        """Lower the network to the plain arrays of the kernel contract."""
-        sp = {s: i for i, s in enumerate(self.species)}
-        par = {p: i for i, p in enumerate(self.parameters)}
-        n_s, n_r, n_p = len(sp), len(self.reactions), len(par)
-        literals: list[float] = []
+        """Lower the network to the plain arrays of the kernel contract (built once, kept).
 
-        def slot(term: Term) -> int:
+        Linear in the size of the network: the dependency graph goes through the
+        reactions that read each species.
+        """
+        if self._arrays is None:
+            object.__setattr__(self, "_arrays", _lower(self))
+        return self._arrays
+
+
+def _lower(net: Network) -> NetworkArrays:
+    """:meth:`Network.arrays` without the cache."""
+    sp = {s: i for i, s in enumerate(net.species)}
+    par = {p: i for i, p in enumerate(net.parameters)}
+    n_s, n_r, n_p = len(sp), len(net.reactions), len(par)
+    literals: list[float] = []
+    reactant_ptr, reactant_species, reactant_coeff = [0], [], []
+    change_ptr, change_species, change_delta = [0], [], []
+    rate_code = np.zeros(n_r, dtype=np.int64)
+    rate_species = np.full(n_r, -1, dtype=np.int64)
+    rate_slots = np.full((n_r, 3), -1, dtype=np.int64)
+    readers: list[list[int]] = [[] for _ in range(n_s)]  # reactions reading each species
+    for j, reaction in enumerate(net.reactions):
+        change: dict[int, int] = {}
+        for name, coeff in reaction.reactants:
+            reactant_species.append(sp[name])
+            reactant_coeff.append(coeff)
+            change[sp[name]] = -coeff
+            readers[sp[name]].append(j)
+        for name, coeff in reaction.products:
+            change[sp[name]] = change.get(sp[name], 0) + coeff
+        reactant_ptr.append(len(reactant_species))
+        for s in sorted(change):
+            if change[s]:
+                change_species.append(s)
+                change_delta.append(change[s])
+        change_ptr.append(len(change_species))
+        rate_code[j] = reaction.rate.kind
+        if reaction.rate.species is not None:
+            rate_species[j] = sp[reaction.rate.species]
+            hill_readers = readers[rate_species[j]]
+            if not hill_readers or hill_readers[-1] != j:
+                hill_readers.append(j)
+        for k, term in enumerate(reaction.rate.args):
             if isinstance(term, str):
-                return par[term]
-            literals.append(float(term))
-            return n_p + len(literals) - 1
+                rate_slots[j, k] = par[term]
+            else:
+                literals.append(float(term))
+                rate_slots[j, k] = n_p + len(literals) - 1
+    dependency_ptr, dependency_index = [0], []
+    for j in range(n_r):
+        changed = change_species[change_ptr[j] : change_ptr[j + 1]]
+        dependency_index.extend(sorted({i for s in changed for i in readers[s]}))
+        dependency_ptr.append(len(dependency_index))
 
-        reactant_ptr = [0]
-        reactant_species: list[int] = []
-        reactant_coeff: list[int] = []
-        stoich = np.zeros((n_r, n_s), dtype=np.int64)
-        rate_code = np.zeros(n_r, dtype=np.int64)
-        rate_species = np.full(n_r, -1, dtype=np.int64)
-        rate_slots = np.full((n_r, 3), -1, dtype=np.int64)
-        for j, reaction in enumerate(self.reactions):
-            for name, coeff in reaction.reactants:
-                reactant_species.append(sp[name])
-                reactant_coeff.append(coeff)
-                stoich[j, sp[name]] -= coeff
-            for name, coeff in reaction.products:
-                stoich[j, sp[name]] += coeff
-            reactant_ptr.append(len(reactant_species))
-            rate_code[j] = reaction.rate.kind
-            if reaction.rate.species is not None:
-                rate_species[j] = sp[reaction.rate.species]
-            for k, term in enumerate(reaction.rate.args):
-                rate_slots[j, k] = slot(term)
+    def i64(values: Iterable[int]) -> np.ndarray:
+        return np.ascontiguousarray(np.asarray(values, dtype=np.int64))
 
-        change_ptr = [0]
-        change_species: list[int] = []
-        change_delta: list[int] = []
-        for j in range(n_r):
-            for s in np.flatnonzero(stoich[j]):
-                change_species.append(int(s))
-                change_delta.append(int(stoich[j, s]))
-            change_ptr.append(len(change_species))
-
-        # Species each reaction's propensity reads: reactants and a Hill species.
-        reads = [set(reactant_species[reactant_ptr[j] : reactant_ptr[j + 1]]) for j in range(n_r)]
-        for j in range(n_r):
-            if rate_species[j] >= 0:
-                reads[j].add(int(rate_species[j]))
-        dependency_ptr = [0]
-        dependency_index: list[int] = []
-        for j in range(n_r):
-            changed = set(np.flatnonzero(stoich[j]).tolist())
-            dependency_index.extend(i for i in range(n_r) if reads[i] & changed)
-            dependency_ptr.append(len(dependency_index))
-
-        def i64(values: Iterable[int]) -> np.ndarray:
-            return np.ascontiguousarray(np.asarray(list(values), dtype=np.int64))
-
-        return NetworkArrays(
-            n_species=n_s,
-            n_reactions=n_r,
-            n_parameters=n_p,
-            reactant_ptr=i64(reactant_ptr),
-            reactant_species=i64(reactant_species),
-            reactant_coeff=i64(reactant_coeff),
-            change_ptr=i64(change_ptr),
-            change_species=i64(change_species),
-            change_delta=i64(change_delta),
-            stoichiometry=stoich,
-            rate_code=rate_code,
-            rate_species=rate_species,
-            rate_slots=rate_slots,
-            literals=np.asarray(literals, dtype=np.float64),
-            dependency_ptr=i64(dependency_ptr),
-            dependency_index=i64(dependency_index),
-        )
+    return NetworkArrays(
+        n_species=n_s,
+        n_reactions=n_r,
+        n_parameters=n_p,
+        reactant_ptr=i64(reactant_ptr),
+        reactant_species=i64(reactant_species),
+        reactant_coeff=i64(reactant_coeff),
+        change_ptr=i64(change_ptr),
+        change_species=i64(change_species),
+        change_delta=i64(change_delta),
+        rate_code=rate_code,
+        rate_species=rate_species,
+        rate_slots=rate_slots,
+        literals=np.asarray(literals, dtype=np.float64),
+        dependency_ptr=i64(dependency_ptr),
+        dependency_index=i64(dependency_index),
+    )
 
 
 class NetworkBuilder:

@@ -1,4 +1,5 @@
-"""Exact stochastic simulation (Gillespie's direct method) and tau-leaping ensembles."""
+"""Exact stochastic simulation (direct, sorting direct, next reaction, composition-rejection)
+and tau-leaping ensembles."""
 
 from __future__ import annotations
 
@@ -9,15 +10,17 @@ import numpy as np
 import xarray as xr
 
 from ._version import __version__
-from .backends import get_backend
+from .backends import SSA_METHODS, STATUS_MAX_EVENTS, Backend, get_backend
 from .inputs import initial_state, observation_times, parameter_vector, sample_count
 from .models import Model
 from .network import Network
 from .seeding import resolve_seed, trajectory_seeds
 
-METHODS = ("direct", "tau")
+#: ``method=`` values of :func:`simulate`: the exact SSA methods, tau-leaping, and "auto".
+METHODS = (*SSA_METHODS, "tau", "auto")
+#: ``method="auto"`` takes the direct method up to this many reactions.
+AUTO_DIRECT_MAX_REACTIONS = 100
 DEFAULT_MAX_EVENTS = 10_000_000
-_STATUS_MAX_EVENTS = 1
 
 
 def resolve_model(
@@ -42,6 +45,26 @@ def default_times(net: Network | Model, times: Sequence[float] | np.ndarray | No
     if isinstance(net, Model):
         return np.linspace(0.0, net.t_end, 21)
     raise ValueError("times is required: the observation times")
+
+
+def auto_method(n_reactions: int, engine: Backend) -> str:
+    """The exact method that ``method="auto"`` runs for a network of ``n_reactions``.
+
+    The direct method up to :data:`AUTO_DIRECT_MAX_REACTIONS` reactions (its ``O(R)``
+    sum and search are cheapest there); above, the next reaction method (``"nrm"``, cost
+    per event ``O(D log R)`` for ``D`` dependents), where the backend provides it, and
+    the direct method otherwise. On the diffusion lattice of ``ssagrad bench lattice``
+    the two cross between 100 and 1000 reactions (docs/benchmarks.md).
+
+    Examples
+    --------
+    >>> from ssagrad.backends import get_backend
+    >>> auto_method(4, get_backend()), auto_method(10_000, get_backend())
+    ('direct', 'nrm')
+    """
+    if n_reactions > AUTO_DIRECT_MAX_REACTIONS and engine.supports("nrm"):
+        return "nrm"
+    return "direct"
 
 
 def simulate(
@@ -77,8 +100,13 @@ def simulate(
     seed : int, optional
         Fixes every result, independently of thread count; ``None`` draws fresh entropy
         (recorded in the result's attrs so the run can be repeated).
-    method : {"direct", "tau"}
-        Exact direct method, or fixed-step tau-leaping with a non-negativity guard.
+    method : {"direct", "sorting", "nrm", "cr", "tau", "auto"}
+        An exact SSA method: Gillespie's direct method (default), sorting direct, the
+        next reaction method (Gibson-Bruck, indexed priority queue) or
+        composition-rejection (cost per event independent of the network size); or
+        fixed-step tau-leaping with a non-negativity guard; or ``"auto"``, an exact
+        method chosen by :func:`auto_method` (recorded in the result's ``method``
+        attribute). The exact methods agree in distribution, not path by path.
     backend : {"native", "julia"}, optional
         Kernel backend, chosen once per process (default ``$SSAGRAD_BACKEND`` or native).
     max_events : int
@@ -137,8 +165,11 @@ def simulate(
     seed = resolve_seed(seed)
 
     engine = get_backend(backend)
-    engine.set_threads(threads)
     arrays = net.arrays()
+    if method == "auto":
+        method = auto_method(arrays.n_reactions, engine)
+    engine.require(method, f"method={method!r}")
+    engine.set_threads(threads)
     states, events, status = engine.simulate(
         arrays,
         arrays.theta(theta_params),
@@ -149,7 +180,7 @@ def simulate(
         int(max_events),
         float(dt),
     )
-    truncated = status == _STATUS_MAX_EVENTS
+    truncated = status == STATUS_MAX_EVENTS
     if on_max_events == "raise" and truncated.any():
         raise RuntimeError(
             f"{int(truncated.sum())} of {n} trajectories reached max_events={max_events} "

@@ -1,4 +1,10 @@
-"""``ssagrad bench ssa``: nanoseconds per SSA event, ours against GillesPy2, in one run."""
+"""``ssagrad bench ssa``: nanoseconds per SSA event, ours against GillesPy2 and bioscrape.
+
+Every workload runs in one process, side by side: ssagrad's direct method on one thread
+and on every core (the parallel efficiency is the one-thread time over ``threads`` times
+the all-core time), GillesPy2's ``SSACSolver`` and bioscrape's Cython SSA on one thread.
+Events are counted by ssagrad on the same model, seeds and horizon.
+"""
 
 from __future__ import annotations
 
@@ -9,14 +15,15 @@ import numpy as np
 
 from .. import models
 from ..simulate import simulate
-from .peers import gillespy2_model, have
+from .peers import bioscrape_simulator, gillespy2_model, have
 from .timing import TIMING_SECONDS, best_of
 
-#: (model name, horizon, trajectories) of the standard workloads.
+#: (model name, horizon, trajectories) of the standard workloads; >= 1000 trajectories
+#: for the parallel efficiency.
 WORKLOADS = (
-    ("dimerization", 2000.0, 200),
-    ("negative_feedback", 1000.0, 200),
-    ("multistate", 100.0, 100),
+    ("dimerization", 400.0, 1000),
+    ("negative_feedback", 1000.0, 1000),
+    ("multistate", 20.0, 1000),
 )
 
 
@@ -28,11 +35,32 @@ class Row:
     simulator: str
     events: int
     seconds: float
+    threads: int = 1
 
     @property
     def ns_per_event(self) -> float:
         """Wall time per reaction event, in nanoseconds."""
         return self.seconds / self.events * 1e9
+
+
+def _peer_rows(
+    name: str, model: models.Model, times: np.ndarray, n: int, events: int, repeats: int
+) -> list[Row]:
+    """GillesPy2 and bioscrape on the same workload, where installed."""
+    rows = []
+    if have("gillespy2"):
+        import gillespy2
+
+        peer = gillespy2_model(model.network, model.params, model.x0, times)
+        solver = gillespy2.SSACSolver(model=peer)  # compiles C++ once, not timed
+        call = partial(peer.run, solver=solver, number_of_trajectories=n, seed=1)
+        seconds, _ = best_of(repeats, call, TIMING_SECONDS)
+        rows.append(Row(name, "GillesPy2 SSACSolver (1 thread)", events, seconds))
+    if have("bioscrape"):
+        run = bioscrape_simulator(model.network, model.params, model.x0, times)
+        seconds, _ = best_of(repeats, partial(run, n, 1), TIMING_SECONDS)
+        rows.append(Row(name, "bioscrape SSA (1 thread)", events, seconds))
+    return rows
 
 
 def run(scale: float = 1.0, repeats: int = 3, peers: bool = True) -> list[Row]:
@@ -43,10 +71,10 @@ def run(scale: float = 1.0, repeats: int = 3, peers: bool = True) -> list[Row]:
     scale : float
         Multiplies the number of trajectories (use < 1 for a quick look).
     repeats : int
-        Least calls per timing; calls go on until :data:`TIMING_SECONDS` are spent too,
-        and the best single call counts (compilation is excluded by a warm-up).
+        Timed batches per row (each at least :data:`TIMING_SECONDS`, sized by
+        :meth:`timeit.Timer.autorange`); the best counts, after a warm-up call.
     peers : bool
-        Also time GillesPy2's ``SSACSolver`` when it is installed.
+        Also time GillesPy2's ``SSACSolver`` and bioscrape when they are installed.
     """
     import numba
 
@@ -55,43 +83,34 @@ def run(scale: float = 1.0, repeats: int = 3, peers: bool = True) -> list[Row]:
         model = models.get(name)
         n = max(2, int(n_base * scale))
         times = np.linspace(0.0, horizon, 101)
-        simulate(model, times=times[:2], n=2, seed=0)  # compile / load the cache
         ds = simulate(model, times=times, n=n, seed=1)
         events = int(ds.events.sum())
         for threads in sorted({1, numba.config.NUMBA_NUM_THREADS}):
-            seconds, _ = best_of(
-                repeats,
-                partial(simulate, model, times=times, n=n, seed=1, threads=threads),
-                TIMING_SECONDS,
-            )
-            rows.append(
-                Row(name, f"ssagrad ({threads} thread{'s' * (threads > 1)})", events, seconds)
-            )
-        if peers and have("gillespy2"):
-            import gillespy2
-
-            peer = gillespy2_model(model.network, model.params, model.x0, times)
-            solver = gillespy2.SSACSolver(model=peer)  # compiles C++ once, not timed
-            seconds, _ = best_of(
-                repeats,
-                partial(peer.run, solver=solver, number_of_trajectories=n, seed=1),
-                TIMING_SECONDS,
-            )
-            rows.append(Row(name, "GillesPy2 SSACSolver (1 thread)", events, seconds))
+            call = partial(simulate, model, times=times, n=n, seed=1, threads=threads)
+            seconds, _ = best_of(repeats, call, TIMING_SECONDS)
+            label = f"ssagrad direct ({threads} thread{'s' * (threads > 1)})"
+            rows.append(Row(name, label, events, seconds, threads))
+        if peers:
+            rows.extend(_peer_rows(name, model, times, n, events, repeats))
     return rows
 
 
 def format_table(rows: list[Row]) -> str:
-    """A Markdown table with ns/event and the ratio against ssagrad on one thread."""
+    """A Markdown table: ns/event, each peer's time over ssagrad's (1 thread), efficiency."""
     lines = [
-        "| model | simulator | events | wall s | ns/event | ratio vs ssagrad (1 thread) |",
-        "|---|---|---:|---:|---:|---:|",
+        "| model | simulator | events | wall s | ns/event | × ssagrad (1 thread) "
+        "| parallel efficiency |",
+        "|---|---|---:|---:|---:|---:|---:|",
     ]
-    base = {r.model: r.ns_per_event for r in rows if r.simulator.startswith("ssagrad (1 ")}
+    base = {r.model: r for r in rows if r.simulator == "ssagrad direct (1 thread)"}
     for r in rows:
-        ratio = r.ns_per_event / base[r.model] if r.model in base else float("nan")
+        mine = base.get(r.model)
+        ratio = r.ns_per_event / mine.ns_per_event if mine else float("nan")
+        efficiency = ""
+        if mine and r.threads > 1:
+            efficiency = f"{mine.seconds / (r.threads * r.seconds):.0%}"
         lines.append(
             f"| {r.model} | {r.simulator} | {r.events} | {r.seconds:.3f} | "
-            f"{r.ns_per_event:.1f} | {ratio:.2f} |"
+            f"{r.ns_per_event:.1f} | {ratio:.2f} | {efficiency} |"
         )
     return "\n".join(lines)

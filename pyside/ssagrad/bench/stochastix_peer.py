@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from ..network import MASS_ACTION, Network
-from .timing import best_of
+from .timing import best_of, first_call
 
 #: The test state's count for every species when comparing propensity conventions.
 _TEST_COUNT = 5
@@ -334,7 +334,7 @@ def gs_st_gradient(
     for run in gs_st_runs(
         net, params, x0, species, horizon, n, max_steps, temperature, seed, modes
     ):
-        first, _ = best_of(1, run.call)
+        first, _ = first_call(run.call)
         seconds, out = best_of(repeats, run.call)
         results.append(run.result(out, seconds, first))
     return results

@@ -1,29 +1,32 @@
-"""Wall-clock timing shared by the benchmark scripts."""
+"""Wall-clock timing shared by the benchmark scripts, on :mod:`timeit`."""
 
 from __future__ import annotations
 
 import time
+import timeit
 from collections.abc import Callable
 from typing import Any
 
-#: The benchmarks' least time per measurement: calls go on until this many seconds (and
-#: their ``repeats``) are spent.
-TIMING_SECONDS = 0.25
+#: Least seconds per measured batch: :meth:`timeit.Timer.autorange` picks the number of
+#: calls per batch so that a batch lasts at least this long (timeit's own 0.2 s).
+TIMING_SECONDS = 0.2
 
 
-def best_of(repeats: int, func: Callable[[], Any], min_seconds: float = 0.0) -> tuple[float, Any]:
-    """Best wall time of ``func()`` over at least ``repeats`` calls and ``min_seconds``.
+def first_call(func: Callable[[], Any]) -> tuple[float, Any]:
+    """Seconds and output of one call (e.g. the one that compiles)."""
+    start = time.perf_counter()
+    out = func()
+    return time.perf_counter() - start, out
 
-    Calls go on until both ``repeats`` calls were made and ``min_seconds`` were spent, so
-    that a fast call gets as many tries at an undisturbed run as a slow one (as
-    ``timeit``'s autorange does).
 
-    Returns
-    -------
-    seconds : float
-        The shortest single call.
-    output
-        What the last call returned.
+def best_of(
+    repeats: int, func: Callable[[], Any], min_seconds: float = TIMING_SECONDS
+) -> tuple[float, Any]:
+    """Best seconds per call of ``func()`` over ``repeats`` batches, and its output.
+
+    One call first gives the output (and warms caches); then
+    :meth:`timeit.Timer.autorange` sizes batches to last ``min_seconds`` at least
+    (``0`` times single calls), and the best batch's mean counts, as ``timeit`` does.
 
     Examples
     --------
@@ -31,10 +34,11 @@ def best_of(repeats: int, func: Callable[[], Any], min_seconds: float = 0.0) -> 
     >>> out, seconds > 0
     (499500, True)
     """
-    best, out, calls, spent = float("inf"), None, 0, 0.0
-    while calls < repeats or spent < min_seconds:
-        start = time.perf_counter()
-        out = func()
-        seconds = time.perf_counter() - start
-        best, calls, spent = min(best, seconds), calls + 1, spent + seconds
-    return best, out
+    _, out = first_call(func)
+    timer = timeit.Timer(func)
+    number = 1
+    if min_seconds > 0:
+        number, _ = timer.autorange()
+        if min_seconds != TIMING_SECONDS:  # autorange aims at 0.2 s: rescale
+            number = max(1, round(number * min_seconds / TIMING_SECONDS))
+    return min(timer.repeat(repeat=repeats, number=number)) / number, out

@@ -2,26 +2,14 @@
 
 :func:`gradient` estimates ``dE[X(t)]/dtheta`` for every parameter with the estimator of
 your choice; :func:`value_and_grad` differentiates a scalar loss of the ensemble. Each
-estimator lives in its own module and returns a
-:class:`~ssagrad.estimators._samples.GradientSamples`.
+estimator lives in its own module as an :class:`Estimator` subclass (which registers it)
+and returns a :class:`~ssagrad.estimators._samples.GradientSamples`.
 
-==============  ================================================================
-``estimator=``  what it is
-==============  ================================================================
-``score``       likelihood ratio with the survival term, causal scores, baseline
-``gumbel``      Gumbel-softmax straight-through, exact forward pass
-``altpath``     alternative-path (stochastic-triple) estimator with pruning
-``smoothing``   Gaussian smoothing with common random numbers
-``fd``          central finite differences with common random numbers
-``cfd``         Anderson's coupled finite differences
-``exact``       finite state projection of the master equation (small systems)
-==============  ================================================================
+{table}
 """
 
 from __future__ import annotations
 
-import functools
-import importlib
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -36,12 +24,15 @@ from ..inputs import sample_count
 from ..models import Model
 from ..network import Network
 from ..seeding import resolve_seed
+from . import _altpath, _exact, _finite_difference, _gumbel, _score, _smoothing  # noqa: F401
 from ._problem import Problem
+from ._registry import ESTIMATORS, Estimator, estimator_table, lookup, run_estimator
 from ._samples import Expectation, FeatureMap, GradientSamples, apply_features, identity
 
 __all__ = [
     "ESTIMATORS",
     "EnsembleLoss",
+    "Estimator",
     "Expectation",
     "GradientSamples",
     "LossGradient",
@@ -53,28 +44,6 @@ __all__ = [
 
 #: Groups of the delete-a-group jackknife of :func:`value_and_grad`.
 JACKKNIFE_GROUPS = 20
-
-#: Estimator name -> "module:function" (imported on first use).
-ESTIMATORS: dict[str, str] = {
-    "score": "._score:run",
-    "gumbel": "._gumbel:run",
-    "altpath": "._altpath:run",
-    "smoothing": "._smoothing:run",
-    "fd": "._finite_difference:run_fd",
-    "cfd": "._finite_difference:run_cfd",
-    "exact": "._exact:run",
-}
-
-
-@functools.cache
-def _runner(estimator: str) -> Callable[..., GradientSamples]:
-    if estimator not in ESTIMATORS:
-        raise ValueError(
-            f"unknown estimator {estimator!r}; valid estimators: {', '.join(ESTIMATORS)}"
-        )
-    module_name, func = ESTIMATORS[estimator].split(":")
-    module = importlib.import_module(module_name, __name__)
-    return getattr(module, func)
 
 
 def estimate(
@@ -89,28 +58,21 @@ def estimate(
     threads: int | None = None,
     **options: Any,
 ) -> GradientSamples:
-    """Run one estimator and return its per-sample material (see :func:`gradient`)."""
-    _runner(estimator)
+    """Run one estimator and return its per-sample material (see :func:`gradient`).
+
+    The estimator, its options and whether the backend provides what it needs are
+    checked before any work.
+    """
+    cls = lookup(estimator)
+    cls.check_options(options)
+    engine = get_backend(backend)
+    if cls.capability is not None:
+        engine.require(cls.capability, f"estimator {estimator!r}")
     problem = Problem.build(net, params, x0, times)
     n = sample_count(n)
     seed = resolve_seed(seed)
-    engine = get_backend(backend)
     engine.set_threads(threads)
     return run_estimator(problem, engine, estimator, n, seed, **options)
-
-
-def run_estimator(
-    problem: Problem, engine: Any, estimator: str, n: int, seed: int, **options: Any
-) -> GradientSamples:
-    """Run ``estimator`` on an already validated ``problem`` with a chosen backend.
-
-    The entry point for code that evaluates many parameter vectors of one problem (the
-    fit loop): nothing is validated or lowered again, only the estimator's options.
-    """
-    samples = _runner(estimator)(problem, engine, n, seed, **options)
-    samples.seed = seed
-    samples.engine_name = engine.name
-    return samples
 
 
 def gradient(
@@ -132,8 +94,7 @@ def gradient(
     net, params, x0, times :
         As in :func:`ssagrad.simulate`.
     estimator : str
-        One of ``score``, ``gumbel``, ``altpath``, ``smoothing``, ``fd``, ``cfd``,
-        ``exact`` (see the module table).
+        One of {names} (see the module table).
     n : int
         Number of trajectories (ignored by ``exact``).
     seed : int, optional
@@ -156,7 +117,9 @@ def gradient(
     Raises
     ------
     ValueError
-        Unknown estimator (the message lists the valid ones), bad options or input.
+        Unknown estimator (the message lists the valid ones), an option it does not take
+        (the message names it), an estimator the backend cannot run (the message lists
+        what it supports), bad options or input.
 
     Examples
     --------
@@ -360,3 +323,9 @@ def value_and_grad(
     grad = k * full - (k - 1) * leave_out.mean(axis=0)
     se = np.sqrt((k - 1) / k * ((leave_out - leave_out.mean(axis=0)) ** 2).sum(axis=0))
     return LossGradient(value, grad, se, names)
+
+
+__doc__ = __doc__.format(table=estimator_table())
+gradient.__doc__ = gradient.__doc__.replace(
+    "{names}", ", ".join(f"``{name}``" for name in ESTIMATORS)
+)

@@ -27,9 +27,8 @@ import numpy as np
 from ..seeding import trajectory_seeds
 from ..simulate import DEFAULT_MAX_EVENTS
 from ._problem import Problem
+from ._registry import Estimator, raise_if_stuck
 from ._samples import Expectation, FeatureMap, GradientSamples, apply_features, identity
-
-_STATUS_MAX_EVENTS = 1
 
 
 class AltPathSamples(GradientSamples):
@@ -147,10 +146,6 @@ def run(
         or rate_margin <= 1
     ):
         raise ValueError(f"rate_margin must be a finite number > 1, got {rate_margin!r}")
-    if isinstance(max_events, bool) or not isinstance(max_events, int | np.integer):
-        raise ValueError(f"max_events must be a positive integer, got {max_events!r}")
-    if max_events < 1:
-        raise ValueError(f"max_events must be a positive integer, got {max_events!r}")
     states, alt_states, weights, status = engine.altpath(
         problem.arrays,
         problem.theta,
@@ -160,11 +155,14 @@ def run(
         int(max_events),
         float(rate_margin),
     )
-    stuck = np.flatnonzero(status == _STATUS_MAX_EVENTS)
-    if stuck.size:
-        raise RuntimeError(
-            f"{stuck.size} of {n} trajectories (first: {int(stuck[0])}) hit "
-            f"max_events={max_events} uniformisation steps; raise max_events or check the "
-            f"model for runaway growth"
-        )
+    raise_if_stuck(status, max_events, "trajectories (uniformisation steps)")
     return AltPathSamples(problem, states, alt_states, weights, float(rate_margin))
+
+
+class AltPath(Estimator):
+    """The alternative-path estimator (see :func:`run`)."""
+
+    name = "altpath"
+    summary = "alternative-path (stochastic-triple) estimator with pruning"
+    capability = "altpath"
+    run = staticmethod(run)

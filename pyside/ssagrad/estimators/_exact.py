@@ -9,6 +9,7 @@ import xarray as xr
 
 from ..exact import exact
 from ._problem import Problem
+from ._registry import Estimator
 from ._samples import Expectation, FeatureMap, GradientSamples, apply_features, identity
 
 
@@ -71,3 +72,12 @@ def run(
         **extra,
     )
     return ExactSamples(problem, solution)
+
+
+class Exact(Estimator):
+    """The finite state projection of the master equation (see :func:`run`)."""
+
+    name = "exact"
+    summary = "finite state projection of the master equation (small systems)"
+    benchmark = False
+    run = staticmethod(run)

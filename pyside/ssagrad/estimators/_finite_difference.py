@@ -38,20 +38,11 @@ import numpy as np
 from ..seeding import trajectory_seeds
 from ..simulate import DEFAULT_MAX_EVENTS
 from ._problem import Problem
+from ._registry import Estimator, raise_if_stuck
 from ._samples import Expectation, FeatureMap, GradientSamples, apply_features, identity
 
-_STATUS_MAX_EVENTS = 1
 #: Groups of the delete-a-group jackknife behind black-box loss standard errors.
 JACKKNIFE_GROUPS = 20
-
-
-def check_max_events(max_events: Any) -> int:
-    """``max_events`` as a positive int, or a ``ValueError``."""
-    if isinstance(max_events, bool) or not isinstance(max_events, int | np.integer):
-        raise ValueError(f"max_events must be a positive integer, got {max_events!r}")
-    if max_events < 1:
-        raise ValueError(f"max_events must be a positive integer, got {max_events!r}")
-    return int(max_events)
 
 
 def check_positive(name: str, value: Any) -> float:
@@ -61,16 +52,6 @@ def check_positive(name: str, value: Any) -> float:
     if not math.isfinite(float(value)) or value <= 0:
         raise ValueError(f"{name} must be > 0 and finite, got {value!r}")
     return float(value)
-
-
-def raise_if_stuck(status: np.ndarray, max_events: int, what: str) -> None:
-    """``RuntimeError`` if any trajectory hit ``max_events``."""
-    stuck = int(np.count_nonzero(status == _STATUS_MAX_EVENTS))
-    if stuck:
-        raise RuntimeError(
-            f"{stuck} of {status.shape[0]} {what} hit max_events={max_events}; raise "
-            f"max_events or check the model for runaway growth"
-        )
 
 
 def simulate_at(
@@ -87,7 +68,7 @@ def simulate_at(
         max_events,
         1.0,
     )
-    raise_if_stuck(status, max_events, "trajectories")
+    raise_if_stuck(status, max_events)
     return states
 
 
@@ -207,7 +188,7 @@ class FiniteDifferenceSamples(GradientSamples):
         return float(loss(self.states)), grad, se
 
 
-def _options(h: Any, relative: Any, max_events: Any) -> tuple[float, bool, int]:
+def _options(h: Any, relative: Any) -> tuple[float, bool]:
     h = check_positive("h", h)
     if not isinstance(relative, bool | np.bool_):
         raise ValueError(f"relative must be True or False, got {relative!r}")
@@ -215,7 +196,7 @@ def _options(h: Any, relative: Any, max_events: Any) -> tuple[float, bool, int]:
         raise ValueError(
             f"h must be < 1 with relative=True (the lower point is theta_p (1 - h)), got {h!r}"
         )
-    return h, bool(relative), check_max_events(max_events)
+    return h, bool(relative)
 
 
 def run_fd(
@@ -272,7 +253,7 @@ def run_fd(
     >>> g.x_plus.dims
     ('sample', 'time', 'species', 'parameter')
     """
-    h, relative, max_events = _options(h, relative, max_events)
+    h, relative = _options(h, relative)
     seeds = trajectory_seeds(seed, n)
     upper, lower = perturbations(problem.params, h, relative)
     states = simulate_at(problem, engine, problem.params, seeds, max_events)
@@ -332,7 +313,7 @@ def run_cfd(
     >>> abs(g.dmean.sel(species="A", parameter="k").item() - (1 - 2.718281828**-1)) < 0.05
     True
     """
-    h, relative, max_events = _options(h, relative, max_events)
+    h, relative = _options(h, relative)
     seeds = trajectory_seeds(seed, n)
     upper, lower = perturbations(problem.params, h, relative)
     states = simulate_at(problem, engine, problem.params, seeds, max_events)
@@ -344,3 +325,23 @@ def run_cfd(
     raise_if_stuck(status, max_events, "coupled trajectories")
     widths = np.diagonal(upper - lower).copy()
     return FiniteDifferenceSamples(problem, states, x_plus, x_minus, widths)
+
+
+class FiniteDifferences(Estimator):
+    """Central finite differences with common random numbers (see :func:`run_fd`)."""
+
+    name = "fd"
+    black_box = True
+    summary = "central finite differences with common random numbers"
+    capability = "direct"
+    run = staticmethod(run_fd)
+
+
+class CoupledFiniteDifferences(Estimator):
+    """Anderson's coupled finite differences (see :func:`run_cfd`)."""
+
+    name = "cfd"
+    black_box = True
+    summary = "Anderson's coupled finite differences"
+    capability = "cfd"
+    run = staticmethod(run_cfd)

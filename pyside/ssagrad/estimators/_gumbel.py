@@ -23,6 +23,7 @@ import numpy as np
 from ..seeding import trajectory_seeds
 from ..simulate import DEFAULT_MAX_EVENTS
 from ._problem import Problem
+from ._registry import Estimator, raise_if_stuck
 from ._samples import Expectation, FeatureMap, GradientSamples, apply_features, identity
 
 #: Automatic ``time_smoothing``: this fraction of the mean waiting time between events.
@@ -31,7 +32,6 @@ AUTO_SMOOTHING_FACTOR = 0.5
 PILOT_TRAJECTORIES = 200
 #: Relative step of the central difference of ``phi`` along the tangent.
 _FD_STEP = 1e-4
-_STATUS_MAX_EVENTS = 1
 
 
 class GumbelSamples(GradientSamples):
@@ -119,12 +119,6 @@ class GumbelSamples(GradientSamples):
         return {"tangent": (("sample", "time", "species", "parameter"), self.tangents)}
 
 
-def _positive_int(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
-
-
 def _check_temperature(temperature: Any) -> float:
     if isinstance(temperature, bool) or not isinstance(temperature, numbers.Real):
         raise ValueError(f"temperature must be > 0 and finite, got {temperature!r}")
@@ -149,15 +143,6 @@ def _check_smoothing(time_smoothing: Any) -> float | None:
     return value
 
 
-def _raise_if_stuck(status: np.ndarray, n: int, max_events: int, what: str) -> None:
-    stuck = int(np.count_nonzero(status == _STATUS_MAX_EVENTS))
-    if stuck:
-        raise RuntimeError(
-            f"{stuck} of {n} {what} hit max_events={max_events}; raise max_events or "
-            f"check the model for runaway growth"
-        )
-
-
 def auto_time_smoothing(problem: Problem, engine: Any, seed: int, max_events: int) -> float:
     """The automatic smoothing scale: half the mean waiting time between events.
 
@@ -180,7 +165,7 @@ def auto_time_smoothing(problem: Problem, engine: Any, seed: int, max_events: in
         max_events,
         t_last,
     )
-    _raise_if_stuck(status, PILOT_TRAJECTORIES, max_events, "pilot trajectories")
+    raise_if_stuck(status, max_events, "pilot trajectories")
     mean_events = float(np.mean(events))
     if mean_events == 0.0:
         return t_last
@@ -247,7 +232,6 @@ def run(
     """
     temperature = _check_temperature(temperature)
     smoothing = _check_smoothing(time_smoothing)
-    max_events = _positive_int(max_events, "max_events")
     if smoothing is None:
         smoothing = auto_time_smoothing(problem, engine, seed, max_events)
     states, tangents, status = engine.gumbel(
@@ -260,5 +244,14 @@ def run(
         temperature,
         smoothing,
     )
-    _raise_if_stuck(status, n, max_events, "trajectories")
+    raise_if_stuck(status, max_events)
     return GumbelSamples(problem, states, tangents, temperature, smoothing)
+
+
+class Gumbel(Estimator):
+    """The Gumbel-softmax straight-through estimator (see :func:`run`)."""
+
+    name = "gumbel"
+    summary = "Gumbel-softmax straight-through, exact forward pass"
+    capability = "gumbel"
+    run = staticmethod(run)

@@ -17,10 +17,10 @@ import numpy as np
 from ..seeding import trajectory_seeds
 from ..simulate import DEFAULT_MAX_EVENTS
 from ._problem import Problem
+from ._registry import Estimator, raise_if_stuck
 from ._samples import Expectation, FeatureMap, GradientSamples, apply_features, identity
 
 BASELINES = ("loo", "none")
-_STATUS_MAX_EVENTS = 1
 
 
 class ScoreSamples(GradientSamples):
@@ -78,7 +78,6 @@ def run(
     seed: int,
     baseline: str = "loo",
     max_events: int = DEFAULT_MAX_EVENTS,
-    **unknown: Any,
 ) -> ScoreSamples:
     """Simulate ``n`` paths with their causal scores.
 
@@ -97,8 +96,6 @@ def run(
         ``"none"`` uses ``phi`` as it is (unbiased, usually much noisier).
     max_events : int
         Cap on reaction firings per trajectory.
-    **unknown :
-        Rejected: any other option raises ``ValueError``.
 
     Returns
     -------
@@ -123,19 +120,10 @@ def run(
     >>> g.score.dims
     ('sample', 'time', 'parameter')
     """
-    if unknown:
-        raise ValueError(
-            f"unknown option(s) for estimator 'score': {', '.join(sorted(unknown))}; "
-            f"valid options: baseline, max_events"
-        )
     if baseline not in BASELINES:
         raise ValueError(f"baseline must be one of {', '.join(BASELINES)}, got {baseline!r}")
     if baseline == "loo" and n < 2:
         raise ValueError(f"baseline='loo' needs n >= 2 trajectories, got n={n}")
-    if isinstance(max_events, bool) or not isinstance(max_events, int | np.integer):
-        raise ValueError(f"max_events must be a positive integer, got {max_events!r}")
-    if max_events < 1:
-        raise ValueError(f"max_events must be a positive integer, got {max_events!r}")
     states, scores, status = engine.score(
         problem.arrays,
         problem.theta,
@@ -144,10 +132,14 @@ def run(
         trajectory_seeds(seed, n),
         int(max_events),
     )
-    stuck = int(np.count_nonzero(status == _STATUS_MAX_EVENTS))
-    if stuck:
-        raise RuntimeError(
-            f"{stuck} of {n} trajectories hit max_events={max_events}; raise max_events "
-            f"or check the model for runaway growth"
-        )
+    raise_if_stuck(status, max_events)
     return ScoreSamples(problem, states, scores, baseline)
+
+
+class Score(Estimator):
+    """The score-function estimator (see :func:`run`)."""
+
+    name = "score"
+    summary = "likelihood ratio with the survival term, causal scores, baseline"
+    capability = "score"
+    run = staticmethod(run)

@@ -33,8 +33,9 @@ import numpy as np
 
 from ..seeding import trajectory_seeds
 from ..simulate import DEFAULT_MAX_EVENTS
-from ._finite_difference import check_max_events, check_positive, jackknife_se, simulate_at
+from ._finite_difference import check_positive, jackknife_se, simulate_at
 from ._problem import Problem
+from ._registry import Estimator
 from ._samples import Expectation, FeatureMap, GradientSamples, apply_features, identity
 
 #: Seed stream of the direction draws (trajectory seeds use stream 0).
@@ -257,7 +258,6 @@ def run(
             f"directions must be a multiple of the number of parameters ({n_p}) with "
             f"orthogonal=True, got {directions}"
         )
-    max_events = check_max_events(max_events)
     zero = [p for p, v in zip(problem.network.parameters, problem.params, strict=True) if v <= 0]
     if zero:
         raise ValueError(
@@ -279,3 +279,13 @@ def run(
         )
     block = n_p if orthogonal else 1
     return SmoothingSamples(problem, states, u, sigma, block, x_plus, x_minus)
+
+
+class Smoothing(Estimator):
+    """Gaussian smoothing with common random numbers (see :func:`run`)."""
+
+    name = "smoothing"
+    black_box = True
+    summary = "Gaussian smoothing with common random numbers"
+    capability = "direct"
+    run = staticmethod(run)

@@ -215,13 +215,43 @@ def _init_worker(setup: FitSetup, messages, stop, threads: int) -> None:
     )
 
 
+def _delta(state: StartState) -> dict:
+    """What changed in ``state`` since the previous message: the last step and the status."""
+    delta = {
+        "start": state.start,
+        "step": state.step,
+        "status": state.status,
+        "u": state.u,
+        "optimizer_state": state.optimizer_state,
+        "final": state.final,
+    }
+    if state.step:
+        delta["record"] = {name: values[-1] for name, values in state.records.items()}
+        delta["u_before"] = state.u_history[-1]
+        delta["params"] = state.params_history[-1]
+    return delta
+
+
+def _apply(state: StartState, delta: dict) -> bool:
+    """Bring the main process's copy of a start up to date; True if it took a step."""
+    stepped = delta["step"] > state.step
+    if stepped:
+        for name, value in delta["record"].items():
+            state.records[name].append(value)
+        state.u_history.append(delta["u_before"])
+        state.params_history.append(delta["params"])
+    state.step, state.status, state.u = delta["step"], delta["status"], delta["u"]
+    state.optimizer_state, state.final = delta["optimizer_state"], delta["final"]
+    return stepped
+
+
 def _work(state: StartState) -> None:
     setup, messages, stop = _worker["setup"], _worker["messages"], _worker["stop"]
     try:
         for current in run_start(setup, _worker["context"], state, stop.is_set):
-            messages.put(("state", current))
+            messages.put(("state", _delta(current)))
         if state.status == "interrupted":
-            messages.put(("state", state))
+            messages.put(("state", _delta(state)))
     except BaseException as err:  # report any failure to the main process
         messages.put(("error", (state.start, f"{type(err).__name__}: {err}")))
     finally:
@@ -234,7 +264,6 @@ def _run_in_processes(
     ctx = multiprocessing.get_context("spawn")
     messages, stop = ctx.Queue(), ctx.Event()
     threads = max(1, (os.cpu_count() or 1) // workers)
-    seen = {start: coordinator.states[start].step for start in pending}
     errors: list[tuple[int, str]] = []
     with ctx.Pool(workers, _init_worker, (setup, messages, stop, threads)) as pool:
         results = [pool.apply_async(_work, (coordinator.states[s],)) for s in pending]
@@ -257,14 +286,14 @@ def _run_in_processes(
                     errors.append(payload)
                     stop.set()
                 else:
-                    stepped = payload.step > seen[payload.start]
-                    seen[payload.start] = payload.step
-                    coordinator.receive(payload, stepped=stepped and not payload.done)
+                    state = coordinator.states[payload["start"]]
+                    stepped = _apply(state, payload)
+                    coordinator.receive(state, stepped=stepped and not state.done)
             except KeyboardInterrupt:
                 stop.set()
-    for state in coordinator.states:
-        if not state.done and state.start in seen:
-            state.status = "interrupted"
+    for start in pending:
+        if not coordinator.states[start].done:
+            coordinator.states[start].status = "interrupted"
     if errors:
         start, message = errors[0]
         raise RuntimeError(f"start {start} failed in a worker process: {message}")

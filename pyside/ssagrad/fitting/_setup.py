@@ -7,7 +7,6 @@ the offending argument; a worker process receives the setup and nothing else.
 from __future__ import annotations
 
 import hashlib
-import inspect
 import json
 import math
 import numbers
@@ -17,8 +16,9 @@ from typing import Any
 
 import numpy as np
 
+from ..backends import get_backend
 from ..data import ObservedData, observed
-from ..estimators import ESTIMATORS, _runner
+from ..estimators import ESTIMATORS, lookup
 from ..estimators._problem import Problem
 from ..inputs import parameter_vector, sample_count
 from ..models import Model
@@ -28,8 +28,6 @@ from .losses import Loss, resolve_loss
 from .optimizers import Optimizer, resolve_optimizer
 from .reparam import Reparametrisation, Transform, resolve
 
-#: Estimators that differentiate a black-box loss of the whole ensemble.
-BLACK_BOX_ESTIMATORS = ("smoothing", "fd", "cfd")
 #: Default spread of random starting points around ``init`` when a parameter has no bounds.
 START_SPREAD = 10.0
 
@@ -177,20 +175,18 @@ def _select(data: ObservedData, net: Network, species: Any, times: Any) -> Obser
     )
 
 
-def _options(estimator: str, options: dict) -> dict:
-    run = _runner(estimator)
-    accepted = [
-        p.name
-        for p in list(inspect.signature(run).parameters.values())[4:]
-        if p.kind is not inspect.Parameter.VAR_KEYWORD
-    ]
-    unknown = sorted(set(options) - set(accepted))
-    if unknown:
-        raise ValueError(
-            f"unknown option(s) for estimator {estimator!r}: {', '.join(unknown)}; valid "
-            f"options: {', '.join(accepted)} (or fit's own keywords)"
-        )
-    return dict(options)
+def _options(estimator: str, options: dict, backend: str | None) -> dict:
+    """The estimator's options checked, and the backend checked to run it, before any work."""
+    cls = lookup(estimator)
+    options = cls.check_options(dict(options))
+    if cls.capability is not None:
+        get_backend(backend).require(cls.capability, f"estimator {estimator!r}")
+    return options
+
+
+def black_box_estimators() -> tuple[str, ...]:
+    """The registered estimators that can differentiate a black-box loss."""
+    return tuple(name for name, cls in ESTIMATORS.items() if cls.black_box)
 
 
 def _transform(names: Sequence[str], init: np.ndarray, reparam: Any, bounds: Any) -> Transform:
@@ -326,16 +322,13 @@ def build_setup(
         x0 = model.x0 if x0 is None else x0
     if not isinstance(net, Network):
         raise TypeError(f"expected a Network or a zoo Model, got {type(net).__name__}")
-    if estimator not in ESTIMATORS:
-        raise ValueError(
-            f"unknown estimator {estimator!r}; valid estimators: {', '.join(ESTIMATORS)}"
-        )
+    lookup(estimator)
     spec = resolve_loss(loss)
-    if not spec.expectation_based and estimator not in BLACK_BOX_ESTIMATORS:
+    if not spec.expectation_based and not ESTIMATORS[estimator].black_box:
         raise ValueError(
             f"estimator {estimator!r} cannot differentiate a black-box loss of the ensemble; "
-            f"estimators that can: {', '.join(BLACK_BOX_ESTIMATORS)} (or write the loss as an "
-            f"EnsembleLoss, which every estimator supports)"
+            f"estimators that can: {', '.join(black_box_estimators())} (or write the loss as "
+            f"an EnsembleLoss, which every estimator supports)"
         )
     obs_data = _select(observed(data), net, species, times)
     init_values = _initial(net, model, init)
@@ -368,7 +361,7 @@ def build_setup(
         observed=np.array([net.species.index(s) for s in obs_data.species], dtype=np.int64),
         loss=spec,
         estimator=estimator,
-        options=_options(estimator, options),
+        options=_options(estimator, options, backend),
         free=free,
         transform=transform,
         optimizer=resolve_optimizer(optimizer, **optimizer_options),

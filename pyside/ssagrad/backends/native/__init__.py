@@ -1,6 +1,11 @@
 """The native backend: Numba kernels, compiled once and cached on disk.
 
-Everything here takes and returns plain NumPy arrays; nothing knows about xarray.
+Everything here takes and returns plain NumPy arrays; nothing knows about xarray. Each
+call turns the network and constants into a :class:`KernelNetwork`, built once per
+network and parameter vector (see :func:`kernel_network`), and hands it to a kernel.
+The exact SSA methods share one loop (``_ssa``, with the pieces of ``_sorting``, ``_nrm``
+and ``_cr``); tau-leaping (``_tau``) and the gradient kernels (``_score``, ``_gumbel``,
+``_altpath``, ``_coupled``) have loops of their own; all are built from :mod:`._core`.
 """
 
 from __future__ import annotations
@@ -8,44 +13,19 @@ from __future__ import annotations
 import numpy as np
 
 from ...network import NetworkArrays
-from ._direct import STATUS_MAX_EVENTS, STATUS_OK, direct_ensemble
-from ._propensity import reaction_table
-from ._tau import tau_ensemble
+from .._contract import CAPABILITIES, STATUS_MAX_EVENTS, STATUS_OK, Backend, Kernels
+from ._network import KernelNetwork, kernel_network
 
-__all__ = ["NativeBackend", "STATUS_OK", "STATUS_MAX_EVENTS", "kernel_network"]
-
-
-def kernel_network(arrays: NetworkArrays) -> tuple[np.ndarray, ...]:
-    """The network as the fixed-order tuple of arrays the native kernels take."""
-    return (
-        arrays.reactant_ptr,
-        arrays.reactant_species,
-        arrays.reactant_coeff,
-        arrays.change_ptr,
-        arrays.change_species,
-        arrays.change_delta,
-        arrays.rate_code,
-        arrays.rate_species,
-        np.ascontiguousarray(arrays.rate_slots),
-        arrays.dependency_ptr,
-        arrays.dependency_index,
-        reaction_table(
-            arrays.reactant_ptr,
-            arrays.reactant_species,
-            arrays.reactant_coeff,
-            arrays.rate_code,
-            arrays.rate_slots,
-        ),
-    )
+__all__ = ["STATUS_MAX_EVENTS", "STATUS_OK", "KernelNetwork", "NativeBackend", "kernel_network"]
 
 
-class NativeBackend:
-    """Numba kernels (the default backend)."""
+class NativeBackend(Backend):
+    """Numba kernels (the default backend); provides every capability."""
 
     name = "native"
+    capabilities = CAPABILITIES
 
     def set_threads(self, threads: int | None) -> None:
-        """Use ``threads`` worker threads (``None``: all cores)."""
         import numba
 
         numba.set_num_threads(threads if threads is not None else numba.config.NUMBA_NUM_THREADS)
@@ -60,26 +40,26 @@ class NativeBackend:
         method: str,
         max_events: int,
         dt: float,
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Simulate one trajectory per seed.
-
-        Returns
-        -------
-        states : (N, T, S) int64
-        events : (N,) int64 number of reaction firings
-        status : (N,) int64, :data:`STATUS_OK` or :data:`STATUS_MAX_EVENTS`
-        """
+    ) -> Kernels:
         n = seeds.shape[0]
         states = np.empty((n, times.shape[0], arrays.n_species), dtype=np.int64)
         events = np.empty(n, dtype=np.int64)
         status = np.empty(n, dtype=np.int64)
-        net = kernel_network(arrays)
-        if method == "direct":
-            direct_ensemble(net, theta, x0, times, seeds, max_events, states, events, status)
-        elif method == "tau":
-            tau_ensemble(net, theta, x0, times, seeds, dt, max_events, states, events, status)
-        else:  # validated above the seam
+        net = kernel_network(arrays, theta)
+        if method == "tau":
+            from ._tau import tau_ensemble
+
+            tau_ensemble(net, x0, times, seeds, dt, max_events, states, events, status)
+            return states, events, status
+        from ._ssa import METHOD_CODES, direct_ensemble, ssa_ensemble
+
+        if method not in METHOD_CODES:  # validated above the seam
             raise ValueError(f"unknown method {method!r}")
+        if method == "direct":
+            direct_ensemble(net, x0, times, seeds, max_events, states, events, status)
+        else:
+            code = METHOD_CODES[method]
+            ssa_ensemble(net, code, x0, times, seeds, max_events, states, events, status)
         return states, events, status
 
     def score(
@@ -90,34 +70,15 @@ class NativeBackend:
         times: np.ndarray,
         seeds: np.ndarray,
         max_events: int,
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Direct-method paths with their causal scores.
-
-        Returns
-        -------
-        states : (N, T, S) int64
-        scores : (N, T, P) float64, ``d log p(path on [0, t_m]) / d theta_p`` including
-            the survival term up to ``t_m``, for the P network parameters
-        status : (N,) int64
-        """
+    ) -> Kernels:
         from ._score import score_ensemble
 
         n, n_t, n_p = seeds.shape[0], times.shape[0], arrays.n_parameters
         states = np.empty((n, n_t, arrays.n_species), dtype=np.int64)
         scores = np.zeros((n, n_t, n_p))
         status = np.empty(n, dtype=np.int64)
-        score_ensemble(
-            kernel_network(arrays),
-            theta,
-            n_p,
-            x0,
-            times,
-            seeds,
-            max_events,
-            states,
-            scores,
-            status,
-        )
+        net = kernel_network(arrays, theta)
+        score_ensemble(net, n_p, x0, times, seeds, max_events, states, scores, status)
         return states, scores, status
 
     def gumbel(
@@ -130,16 +91,7 @@ class NativeBackend:
         max_events: int,
         temperature: float,
         time_smoothing: float,
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Exact direct-method paths with Gumbel-softmax straight-through tangents.
-
-        Returns
-        -------
-        states : (N, T, S) int64
-        tangents : (N, T, S, P) float64, forward-mode tangents ``dX(t_m)/d theta_p``
-            including the smoothed event-time term
-        status : (N,) int64
-        """
+    ) -> Kernels:
         from ._gumbel import gumbel_ensemble
 
         n, n_t, n_p = seeds.shape[0], times.shape[0], arrays.n_parameters
@@ -147,8 +99,7 @@ class NativeBackend:
         tangents = np.empty((n, n_t, arrays.n_species, n_p))  # the kernel zeroes each row
         status = np.empty(n, dtype=np.int64)
         gumbel_ensemble(
-            kernel_network(arrays),
-            theta,
+            kernel_network(arrays, theta),
             n_p,
             x0,
             times,
@@ -171,17 +122,7 @@ class NativeBackend:
         seeds: np.ndarray,
         max_events: int,
         rate_margin: float,
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Primal paths with one pruned alternative path per parameter.
-
-        Returns
-        -------
-        states : (N, T, S) int64 primal states
-        alt_states : (N, T, S, P) int64 state of the carried alternative at ``t_m``
-        weights : (N, T, P) float64 signed weight of the alternative at ``t_m``, so that
-            ``dE[f(X(t_m))]/d theta_p ~ mean(weights * (f(alt) - f(primal)))``
-        status : (N,) int64
-        """
+    ) -> Kernels:
         from ._altpath import altpath_ensemble
 
         n, n_t, n_p = seeds.shape[0], times.shape[0], arrays.n_parameters
@@ -191,8 +132,7 @@ class NativeBackend:
         weights = np.zeros((n, n_t, n_p))
         status = np.empty(n, dtype=np.int64)
         altpath_ensemble(
-            kernel_network(arrays),
-            theta,
+            kernel_network(arrays, theta),
             n_p,
             x0,
             times,
@@ -215,31 +155,15 @@ class NativeBackend:
         times: np.ndarray,
         seeds: np.ndarray,
         max_events: int,
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Anderson-coupled pairs of paths, one pair per row of ``theta_plus``/``theta_minus``.
-
-        Returns
-        -------
-        x_plus, x_minus : (N, T, S, D) int64 states of the coupled pair for each of the
-            D perturbations
-        status : (N,) int64
-        """
+    ) -> Kernels:
         from ._coupled import coupled_ensemble
 
         n, n_t, n_d = seeds.shape[0], times.shape[0], theta_plus.shape[0]
         x_plus = np.empty((n, n_t, arrays.n_species, n_d), dtype=np.int64)
         x_minus = np.empty((n, n_t, arrays.n_species, n_d), dtype=np.int64)
         status = np.empty(n, dtype=np.int64)
+        net = kernel_network(arrays, theta_plus[0])
         coupled_ensemble(
-            kernel_network(arrays),
-            theta_plus,
-            theta_minus,
-            x0,
-            times,
-            seeds,
-            max_events,
-            x_plus,
-            x_minus,
-            status,
+            net, theta_plus, theta_minus, x0, times, seeds, max_events, x_plus, x_minus, status
         )
         return x_plus, x_minus, status

@@ -55,20 +55,10 @@ import numpy as np
 from numba import njit, prange
 
 from ...network import MASS_ACTION
-from ._direct import STATUS_MAX_EVENTS, STATUS_OK
-from ._propensity import (
-    CHANGE_DELTA,
-    CHANGE_PTR,
-    CHANGE_SPECIES,
-    DEPENDENCY_INDEX,
-    DEPENDENCY_PTR,
-    RATE_CODE,
-    RATE_SLOTS,
-    combinatorial,
-    propensity,
-    propensity_gradient,
-)
-from ._rng import rng_exponential_words, rng_init, rng_init_words, rng_uniform, rng_uniform_words
+from .._contract import STATUS_MAX_EVENTS, STATUS_OK
+from ._core import fire, propensity_sum, waiting_time
+from ._propensity import combinatorial, propensity, propensity_gradient
+from ._rng import rng_init, rng_init_words, rng_uniform, rng_uniform_words, sub_seed
 
 #: Mixed into a trajectory's seed for its flip-selection and pruning stream.
 _AUX_SALT = np.uint64(0xD1B54A32D192ED03)
@@ -77,7 +67,7 @@ _AUX_SALT = np.uint64(0xD1B54A32D192ED03)
 @njit(cache=True)
 def _parameter_reactions(net, n_params):
     """CSR lists ``(ptr, reactions)`` of the reactions whose rate law uses parameter ``p``."""
-    slots = net[RATE_SLOTS]
+    slots = net.rate_slots
     n_reactions = slots.shape[0]
     uses = np.zeros((n_params, n_reactions), dtype=np.bool_)
     for j in range(n_reactions):
@@ -102,7 +92,7 @@ def _parameter_reactions(net, n_params):
 def _floor_clock(x, theta_floor, net, margin):
     """Uniformisation rate of a state with ``a0 = 0``: zero parameters count as 1."""
     total = 0.0
-    for j in range(net[CHANGE_PTR].shape[0] - 1):
+    for j in range(net.rate.shape[0]):
         total += propensity(j, x, theta_floor, net)
     return margin * total
 
@@ -160,7 +150,6 @@ def _record(m, x, y, live, weight, states, alt_states, weights):
 @njit(cache=True)
 def altpath_trajectory(
     net,
-    theta,
     theta_floor,
     n_params,
     par_ptr,
@@ -182,18 +171,14 @@ def altpath_trajectory(
     # Hot-loop note: calls that Numba/LLVM do not inline (and array views, whose
     # reference counts are atomic) cost more than a whole step, so the loop indexes 2-D
     # arrays by row and copies an alternative's state into ``z`` to evaluate propensities.
-    change_ptr = net[CHANGE_PTR]
-    change_species = net[CHANGE_SPECIES]
-    change_delta = net[CHANGE_DELTA]
-    dep_ptr = net[DEPENDENCY_PTR]
-    dep_index = net[DEPENDENCY_INDEX]
-    rate_code = net[RATE_CODE]
-    rate_slots = net[RATE_SLOTS]
+    change_ptr, change_species, change_delta = net.change_ptr, net.change_species, net.change_delta
+    dep_ptr, dep_index = net.dependency_ptr, net.dependency_index
+    rate_code, rate_slots, theta = net.rate_code, net.rate_slots, net.theta
     n_reactions = change_ptr.shape[0] - 1
     n_species = x0.shape[0]
     n_times = times.shape[0]
     s0, s1, s2, s3 = rng_init_words(seed)  # the random stream, held in registers
-    aux = rng_init(np.uint64(seed) ^ _AUX_SALT)
+    aux = rng_init(sub_seed(seed, _AUX_SALT))
 
     x = x0.copy()
     a = np.empty(n_reactions)
@@ -218,9 +203,7 @@ def altpath_trajectory(
     steps = 0
     while True:
         # Common clock: the primal's margin * a0, raised to any live alternative's a0.
-        a0 = 0.0
-        for j in range(n_reactions):
-            a0 += a[j]
+        a0 = propensity_sum(a)
         rate = margin * a0 if a0 > 0.0 else _floor_clock(x, theta_floor, net, margin)
         for p in range(n_params):
             if live[p]:
@@ -230,11 +213,8 @@ def altpath_trajectory(
                 b0[p] = total
                 if total > rate:
                     rate = total
-        if rate > 0.0:
-            e, s0, s1, s2, s3 = rng_exponential_words(s0, s1, s2, s3)
-            t_next = t + e / rate
-        else:
-            t_next = np.inf
+        tau, s0, s1, s2, s3 = waiting_time(rate, s0, s1, s2, s3)
+        t_next = t + tau
         while m < n_times and times[m] < t_next:
             _record(m, x, y, live, weight, states, alt_states, weights)
             m += 1
@@ -307,8 +287,7 @@ def altpath_trajectory(
 
         # Advance the primal.
         if choice < n_reactions:
-            for q in range(change_ptr[choice], change_ptr[choice + 1]):
-                x[change_species[q]] += change_delta[q]
+            fire(choice, x, change_ptr, change_species, change_delta)
             for q in range(dep_ptr[choice], dep_ptr[choice + 1]):
                 i = dep_index[q]
                 a[i] = propensity(i, x, theta, net)
@@ -370,7 +349,6 @@ def altpath_trajectory(
 @njit(cache=True, parallel=True)
 def altpath_ensemble(
     net,
-    theta,
     n_params,
     x0,
     times,
@@ -388,7 +366,7 @@ def altpath_ensemble(
     ``status`` (N,) are filled in; ``dE[f(X(t_m))]/d theta_p`` is estimated by
     ``mean_n weights[n, m, p] * (f(alt_states[n, m, :, p]) - f(states[n, m, :]))``.
     """
-    theta_floor = theta.copy()
+    theta_floor = net.theta.copy()
     for p in range(n_params):
         if theta_floor[p] == 0.0:
             theta_floor[p] = 1.0
@@ -396,7 +374,6 @@ def altpath_ensemble(
     for i in prange(seeds.shape[0]):
         _, s = altpath_trajectory(
             net,
-            theta,
             theta_floor,
             n_params,
             par_ptr,

@@ -22,52 +22,40 @@ depend on thread count and the directions are independent of one another.
 import numpy as np
 from numba import njit, prange
 
-from ._direct import STATUS_MAX_EVENTS, STATUS_OK
-from ._propensity import (
-    CHANGE_DELTA,
-    CHANGE_PTR,
-    CHANGE_SPECIES,
-    DEPENDENCY_INDEX,
-    DEPENDENCY_PTR,
-    propensity,
+from .._contract import STATUS_MAX_EVENTS, STATUS_OK
+from ._core import (
+    elementary_comb,
+    fill_from,
+    fire,
+    hot_fields,
+    record_until,
+    refresh_general,
+    waiting_time,
 )
-from ._rng import rng_exponential_words, rng_init_words, rng_uniform_words
-
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
-_MIX2 = np.uint64(0x94D049BB133111EB)
-_U1 = np.uint64(1)
+from ._network import KIND_GENERAL
+from ._propensity import propensity
+from ._rng import family_salt, mix64, rng_init_words, rng_uniform_words, sub_seed
 
 
 @njit(cache=True)
 def direction_seed(seed, d):
-    """Seed of direction ``d``'s stream: a splitmix64 hash of ``seed`` and ``d``."""
-    z = np.uint64(seed) ^ ((np.uint64(d) + _U1) * _GOLDEN)
-    z = (z ^ (z >> np.uint64(30))) * _MIX1
-    z = (z ^ (z >> np.uint64(27))) * _MIX2
-    return z ^ (z >> np.uint64(31))
+    """Seed of direction ``d``'s stream: the ``d``-th family sub-seed, hashed once more."""
+    return mix64(sub_seed(seed, family_salt(d)))
 
 
 @njit(cache=True)
-def _fire(j, x, net, a, theta):
-    """Apply reaction ``j`` to ``x`` and refresh the propensities it affects."""
-    change_ptr = net[CHANGE_PTR]
-    change_species = net[CHANGE_SPECIES]
-    change_delta = net[CHANGE_DELTA]
-    dep_ptr = net[DEPENDENCY_PTR]
-    dep_index = net[DEPENDENCY_INDEX]
-    for p in range(change_ptr[j], change_ptr[j + 1]):
-        x[change_species[p]] += change_delta[p]
-    for p in range(dep_ptr[j], dep_ptr[j + 1]):
-        i = dep_index[p]
-        a[i] = propensity(i, x, theta, net)
+def coupled_pair(
+    net, theta_plus, theta_minus, rates, x0, times, seed, max_events, out_plus, out_minus
+):
+    """Simulate one pair into ``out_plus``/``out_minus`` (T x S); return (events, status).
 
-
-@njit(cache=True)
-def coupled_pair(net, theta_plus, theta_minus, x0, times, seed, max_events, out_plus, out_minus):
-    """Simulate one pair into ``out_plus``/``out_minus`` (T x S); return (events, status)."""
-    n_reactions = net[CHANGE_PTR].shape[0] - 1
-    n_species = x0.shape[0]
+    ``rates`` (2, R): the rate constants of every reaction at ``theta_plus`` and at
+    ``theta_minus``, for the written-out elementary propensities.
+    """
+    fields = hot_fields(net)
+    change_ptr, change_species, change_delta, dep_ptr, dep_index, general_ptr = fields[:6]
+    kind, first, second = fields[6:9]
+    n_reactions = net.rate.shape[0]
     s0, s1, s2, s3 = rng_init_words(seed)  # the random stream, held in registers
     xp = x0.copy()
     xm = x0.copy()
@@ -84,23 +72,15 @@ def coupled_pair(net, theta_plus, theta_minus, x0, times, seed, max_events, out_
         total = 0.0
         for j in range(n_reactions):
             total += max(ap[j], am[j])
-        if total > 0.0:
-            e, s0, s1, s2, s3 = rng_exponential_words(s0, s1, s2, s3)
-            t_next = t + e / total
-        else:
-            t_next = np.inf
-        while m < n_times and times[m] < t_next:
-            for s in range(n_species):
-                out_plus[m, s] = xp[s]
-                out_minus[m, s] = xm[s]
-            m += 1
+        tau, s0, s1, s2, s3 = waiting_time(total, s0, s1, s2, s3)
+        t_next = t + tau
+        record_until(out_minus, m, times, t_next, xm)
+        m = record_until(out_plus, m, times, t_next, xp)
         if m == n_times:
             return events, STATUS_OK
         if events >= max_events:
-            for mm in range(m, n_times):
-                for s in range(n_species):
-                    out_plus[mm, s] = xp[s]
-                    out_minus[mm, s] = xm[s]
+            fill_from(out_plus, m, xp)
+            fill_from(out_minus, m, xm)
             return events, STATUS_MAX_EVENTS
         u, s0, s1, s2, s3 = rng_uniform_words(s0, s1, s2, s3)
         target = u * total
@@ -114,14 +94,19 @@ def coupled_pair(net, theta_plus, theta_minus, x0, times, seed, max_events, out_
             width = max(ap[j], am[j])
         while max(ap[j], am[j]) <= 0.0:  # rounding at the top end: last live reaction
             j -= 1
-        shared = min(ap[j], am[j])
-        if target < shared or ap[j] == am[j]:
-            _fire(j, xp, net, ap, theta_plus)
-            _fire(j, xm, net, am, theta_minus)
-        elif ap[j] > am[j]:
-            _fire(j, xp, net, ap, theta_plus)
-        else:
-            _fire(j, xm, net, am, theta_minus)
+        both = target < min(ap[j], am[j]) or ap[j] == am[j]
+        moves = (both or ap[j] > am[j], both or am[j] > ap[j])  # before either path moves
+        for side in range(2):  # X+ on the shared channel or its own, then X- likewise
+            if not moves[side]:
+                continue
+            x, a, theta = (xp, ap, theta_plus) if side == 0 else (xm, am, theta_minus)
+            fire(j, x, change_ptr, change_species, change_delta)
+            for p in range(dep_ptr[j], dep_ptr[j + 1]):
+                i = dep_index[p]
+                if kind[i] != KIND_GENERAL:
+                    a[i] = rates[side, i] * elementary_comb(kind[i], x[first[i]], x[second[i]])
+            if general_ptr[j] < general_ptr[j + 1]:
+                refresh_general(j, x, a, theta, net)
         t = t_next
         events += 1
 
@@ -137,6 +122,11 @@ def coupled_ensemble(
     """
     n_dirs = theta_plus.shape[0]
     n_times = times.shape[0]
+    rates = np.empty((n_dirs, 2, net.rate.shape[0]))
+    for d in range(n_dirs):
+        for j in range(net.rate.shape[0]):
+            rates[d, 0, j] = theta_plus[d, net.rate_slots[j, 0]]
+            rates[d, 1, j] = theta_minus[d, net.rate_slots[j, 0]]
     n_species = x0.shape[0]
     for i in prange(seeds.shape[0]):
         out_plus = np.empty((n_times, n_species), dtype=np.int64)
@@ -147,6 +137,7 @@ def coupled_ensemble(
                 net,
                 theta_plus[d],
                 theta_minus[d],
+                rates[d],
                 x0,
                 times,
                 direction_seed(seeds[i], d),

@@ -37,41 +37,16 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from ._direct import STATUS_MAX_EVENTS, STATUS_OK
-from ._propensity import (
-    CHANGE_DELTA,
-    CHANGE_PTR,
-    CHANGE_SPECIES,
-    DEPENDENCY_INDEX,
-    DEPENDENCY_PTR,
-    RATE_CODE,
-    RATE_SLOTS,
-    RATE_SPECIES,
-    REACTANT_COEFF,
-    REACTANT_PTR,
-    REACTANT_SPECIES,
-    propensity_gradient,
-    rate_factor,
-)
+from ...network import HILL, MASS_ACTION
+from .._contract import STATUS_MAX_EVENTS, STATUS_OK
+from ._core import propensity_sum, waiting_time
+from ._propensity import binomial, propensity_gradient, rate_factor
 from ._rng import rng_exponential_words, rng_init_words
 
 #: Half-width of the event-time window in units of ``eps``: ``sigma'(12) < 7e-6``.
 WINDOW = 12.0
 #: The smoothing scale at observation ``t_m`` is at most ``t_m / EDGE``.
 EDGE = 4.0
-
-
-@njit(cache=True)
-def _binomial(count, r):
-    """``C(count, r)`` as a float (0 when ``count < r``)."""
-    if r == 1:
-        return float(count)
-    if count < r:
-        return 0.0
-    c = 1.0
-    for i in range(r):
-        c = c * (count - i) / (i + 1)
-    return c
 
 
 @njit(cache=True)
@@ -107,14 +82,14 @@ def rate_factor_derivative(j, x, theta, net):
     the value is ``+-v / K`` for ``n = 1`` and 0 otherwise (the right derivative, capped
     at 0 where it is infinite for ``n < 1``).
     """
-    code = net[RATE_CODE][j]
-    if code == 0:
+    code = net.rate_code[j]
+    if code == MASS_ACTION:
         return 0.0
-    slots = net[RATE_SLOTS]
+    slots = net.rate_slots
     v = theta[slots[j, 0]]
     big_k = theta[slots[j, 1]]
     n = theta[slots[j, 2]]
-    level = float(x[net[RATE_SPECIES][j]])
+    level = float(x[net.rate_species[j]])
     if level <= 0.0:
         d = v / big_k if (n == 1.0 and big_k > 0.0) else 0.0
     else:
@@ -124,7 +99,7 @@ def rate_factor_derivative(j, x, theta, net):
         if denom <= 0.0:
             return 0.0
         d = v * n * (xn / level) * kn / (denom * denom)
-    return d if code == 1 else -d
+    return d if code == HILL else -d
 
 
 @njit(cache=True)
@@ -137,17 +112,17 @@ def propensity_state_gradient(j, x, theta, net, d_reactant):
     through the Hill species ``RATE_SPECIES[j]`` (0 for mass action). A species that is
     both a reactant and the Hill species gets both parts.
     """
-    ptr = net[REACTANT_PTR]
-    species = net[REACTANT_SPECIES]
-    coeff = net[REACTANT_COEFF]
+    ptr = net.reactant_ptr
+    species = net.reactant_species
+    coeff = net.reactant_coeff
     f = rate_factor(j, x, theta, net)
     comb = 1.0
     for q in range(ptr[j], ptr[j + 1]):
-        comb *= _binomial(x[species[q]], coeff[q])
+        comb *= binomial(x[species[q]], coeff[q])
         d = f * binomial_derivative(x[species[q]], coeff[q])
         for q2 in range(ptr[j], ptr[j + 1]):
             if q2 != q:
-                d *= _binomial(x[species[q2]], coeff[q2])
+                d *= binomial(x[species[q2]], coeff[q2])
         d_reactant[q] = d
     return rate_factor_derivative(j, x, theta, net) * comb
 
@@ -190,14 +165,14 @@ def _refresh_mass_action(
             comb *= float(count)
             d = k
         else:
-            comb *= _binomial(count, reactant_coeff[r])
+            comb *= binomial(count, reactant_coeff[r])
             d = k * binomial_derivative(count, reactant_coeff[r])
         for r2 in range(reactant_ptr[j], reactant_ptr[j + 1]):
             if r2 != r:
                 if reactant_coeff[r2] == 1:
                     d *= float(x[reactant_species[r2]])
                 else:
-                    d *= _binomial(x[reactant_species[r2]], reactant_coeff[r2])
+                    d *= binomial(x[reactant_species[r2]], reactant_coeff[r2])
         d_reactant[r] = d
     a[j] = k * comb
     if rate_slots[j, 0] < n_params:
@@ -225,7 +200,6 @@ CHUNK = 32
 @njit(cache=True, error_model="numpy")
 def _gumbel_chunk(
     net,
-    theta,
     n_params,
     x0,
     times,
@@ -247,19 +221,14 @@ def _gumbel_chunk(
     ``tangents[i]`` is overwritten; ``inv_temp`` is ``1 / temperature``; ``eps`` (T,) the
     time smoothing at each observation (0: hard lookup, no event-time term).
     """
-    n_reactions = net[CHANGE_PTR].shape[0] - 1
+    n_reactions = net.rate.shape[0]
     n_species = x0.shape[0]
-    change_ptr = net[CHANGE_PTR]
-    change_species = net[CHANGE_SPECIES]
-    change_delta = net[CHANGE_DELTA]
-    dep_ptr = net[DEPENDENCY_PTR]
-    dep_index = net[DEPENDENCY_INDEX]
-    rate_code = net[RATE_CODE]
-    hill_species = net[RATE_SPECIES]
-    rate_slots = net[RATE_SLOTS]
-    reactant_ptr = net[REACTANT_PTR]
-    reactant_species = net[REACTANT_SPECIES]
-    reactant_coeff = net[REACTANT_COEFF]
+    theta = net.theta
+    change_ptr, change_species, change_delta = net.change_ptr, net.change_species, net.change_delta
+    dep_ptr, dep_index = net.dependency_ptr, net.dependency_index
+    rate_code, hill_species, rate_slots = net.rate_code, net.rate_species, net.rate_slots
+    reactant_ptr, reactant_species = net.reactant_ptr, net.reactant_species
+    reactant_coeff = net.reactant_coeff
     n_times = times.shape[0]
 
     x = np.empty(n_species, dtype=x0.dtype)
@@ -280,7 +249,7 @@ def _gumbel_chunk(
         delta_f[q] = change_delta[q]
     general = False
     for j in range(n_reactions):
-        if rate_code[j] != 0:
+        if rate_code[j] != MASS_ACTION:
             general = True
 
     reach = 0.0
@@ -305,7 +274,7 @@ def _gumbel_chunk(
                     tangents[traj, m, s, p] = 0.0
         # Initial propensities and derivatives; mass action as in propensity_gradient.
         for j in range(n_reactions):
-            if rate_code[j] != 0:
+            if rate_code[j] != MASS_ACTION:
                 _refresh_general(
                     j, x, theta, n_params, net, scratch, a, da_theta, d_reactant, d_hill
                 )
@@ -331,16 +300,9 @@ def _gumbel_chunk(
         t = 0.0
         events = 0
         while True:
-            a0 = 0.0
-            for j in range(n_reactions):
-                a0 += a[j]
-            if a0 > 0.0:
-                e0, s0, s1, s2, s3 = rng_exponential_words(s0, s1, s2, s3)
-                tau = e0 / a0
-                t_next = t + tau
-            else:
-                tau = np.inf
-                t_next = np.inf
+            a0 = propensity_sum(a)
+            tau, s0, s1, s2, s3 = waiting_time(a0, s0, s1, s2, s3)
+            t_next = t + tau
             while m < n_times and times[m] < t_next:
                 for s in range(n_species):
                     states[traj, m, s] = x[s]
@@ -454,7 +416,7 @@ def _gumbel_chunk(
             # Propensities, parameter and state derivatives of the affected reactions.
             for q in range(dep_ptr[chosen], dep_ptr[chosen + 1]):
                 i = dep_index[q]
-                if rate_code[i] != 0:
+                if rate_code[i] != MASS_ACTION:
                     _refresh_general(
                         i, x, theta, n_params, net, scratch, a, da_theta, d_reactant, d_hill
                     )
@@ -478,7 +440,6 @@ def _gumbel_chunk(
 @njit(cache=True, parallel=True)
 def gumbel_ensemble(
     net,
-    theta,
     n_params,
     x0,
     times,
@@ -506,7 +467,6 @@ def gumbel_ensemble(
         hi = min(lo + CHUNK, n)
         _gumbel_chunk(
             net,
-            theta,
             n_params,
             x0,
             times,

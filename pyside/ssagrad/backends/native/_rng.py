@@ -25,9 +25,33 @@ def _rotl(x, k):
 def _splitmix_word(z):
     """One splitmix64 step: return the advanced ``z`` and its output word."""
     z = z + _GOLDEN
-    w = (z ^ (z >> np.uint64(30))) * _MIX1
-    w = (w ^ (w >> np.uint64(27))) * _MIX2
-    return z, w ^ (w >> np.uint64(31))
+    return z, mix64(z)
+
+
+@njit(cache=True)
+def mix64(z):
+    """The splitmix64 finaliser: a bijective hash of 64 bits."""
+    z = (z ^ (z >> np.uint64(30))) * _MIX1
+    z = (z ^ (z >> np.uint64(27))) * _MIX2
+    return z ^ (z >> np.uint64(31))
+
+
+@njit(cache=True)
+def sub_seed(seed, salt):
+    """The seed of a trajectory's sub-stream ``salt``: ``seed ^ salt`` (uint64).
+
+    The one way the kernels derive further streams from a trajectory's seed: each use
+    has its own salt (a fixed odd constant, or a multiple of the golden ratio for a
+    numbered family of streams, see :func:`family_salt`), so the sub-streams depend on
+    the seed alone, never on the thread that runs them.
+    """
+    return np.uint64(seed) ^ np.uint64(salt)
+
+
+@njit(cache=True)
+def family_salt(k):
+    """Salt of stream ``k`` (0, 1, ...) of a numbered family: ``(k + 1)`` golden ratios."""
+    return (np.uint64(k) + _U1) * _GOLDEN
 
 
 @njit(cache=True)

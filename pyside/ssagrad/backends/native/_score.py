@@ -8,7 +8,7 @@ For each observation time ``t_m`` the kernel returns the score of the path on
 
 The integral includes the survival piece from the last event to ``t_m`` (the
 probability that nothing fired in between). Paths use exactly the random numbers and
-arithmetic of :func:`~ssagrad.backends.native._direct.direct_trajectory`, so a seed gives
+arithmetic of :func:`~ssagrad.backends.native._ssa.ssa_trajectory` (direct), so a seed gives
 the same states as :func:`ssagrad.simulate`.
 
 Bookkeeping: a reaction's propensity gradient is non-zero only at its rate-law slots
@@ -24,20 +24,20 @@ observation times sum over all reactions. Mass-action propensities and gradients
 import numpy as np
 from numba import njit, prange
 
-from ._direct import STATUS_MAX_EVENTS, STATUS_OK
-from ._propensity import (
-    CHANGE_DELTA,
-    CHANGE_PTR,
-    CHANGE_SPECIES,
-    DEPENDENCY_INDEX,
-    DEPENDENCY_PTR,
-    RATE_CODE,
-    RATE_SLOTS,
-    combinatorial,
-    propensity,
-    propensity_gradient,
+from ...network import MASS_ACTION
+from .._contract import STATUS_MAX_EVENTS, STATUS_OK
+from ._core import (
+    elementary_comb,
+    fill_from,
+    fire,
+    propensity_sum,
+    record_until,
+    select,
+    waiting_time,
 )
-from ._rng import rng_exponential_words, rng_init_words, rng_uniform_words
+from ._network import KIND_GENERAL
+from ._propensity import combinatorial, propensity, propensity_gradient
+from ._rng import rng_init_words, rng_uniform_words
 
 
 @njit(cache=True)
@@ -47,7 +47,7 @@ def _gradient_slots(net, n_params):
     A parameter used twice in one rate law keeps only its first slot: the gradient kernel
     accumulates both uses there.
     """
-    slots = net[RATE_SLOTS]
+    slots = net.rate_slots
     n_reactions = slots.shape[0]
     out = np.full((n_reactions, 3), -1, dtype=np.int64)
     for j in range(n_reactions):
@@ -88,22 +88,19 @@ def _observe(t_obs, event_score, gslot, grad, integral, t_last, out):
 
 
 @njit(cache=True)
-def score_trajectory(net, theta, gslot, x0, times, seed, max_events, states, scores):
+def score_trajectory(net, gslot, x0, times, seed, max_events, states, scores):
     """One trajectory into ``states`` (T x S) and ``scores`` (T x P); return (events, status).
 
     ``gslot`` is :func:`_gradient_slots` for the ``P`` parameters. ``scores[m, p]`` is
     ``d log p(path on [0, times[m]]) / d theta[p]``. Times not reached before
     ``max_events`` get the last state and NaN scores.
     """
-    n_reactions = net[CHANGE_PTR].shape[0] - 1
+    n_reactions = net.rate.shape[0]
     n_params = scores.shape[1]
-    change_ptr = net[CHANGE_PTR]
-    change_species = net[CHANGE_SPECIES]
-    change_delta = net[CHANGE_DELTA]
-    dep_ptr = net[DEPENDENCY_PTR]
-    dep_index = net[DEPENDENCY_INDEX]
-    rate_code = net[RATE_CODE]
-    rate_slots = net[RATE_SLOTS]
+    change_ptr, change_species, change_delta = net.change_ptr, net.change_species, net.change_delta
+    dep_ptr, dep_index = net.dependency_ptr, net.dependency_index
+    rate_code, theta = net.rate_code, net.theta
+    kind, first, second, rate = net.kind, net.first, net.second, net.rate
     scratch = np.empty(theta.shape[0])
     s0, s1, s2, s3 = rng_init_words(seed)  # the random stream, held in registers
     x = x0.copy()
@@ -127,52 +124,40 @@ def score_trajectory(net, theta, gslot, x0, times, seed, max_events, states, sco
             for k in range(3):
                 integral[i, k] += grad[i, k] * dt
             t_last[i] = t
-            if rate_code[i] == 0:
-                # Mass action written out (same arithmetic as ``propensity``): a call
-                # that is not inlined and takes the ``net`` tuple costs ~0.5 us here.
+            if kind[i] != KIND_GENERAL:
+                # Elementary mass action written out, with the arithmetic of
+                # ``combinatorial`` (a call that takes the network tuple costs more than
+                # the event): comb = C, then a = k C and da/dk = C.
+                comb = elementary_comb(kind[i], x[first[i]], x[second[i]])
+                a[i] = rate[i] * comb
+                grad[i, 0] = comb if gslot[i, 0] >= 0 else 0.0
+            elif rate_code[i] == MASS_ACTION:
                 comb = combinatorial(i, x, net)
-                a[i] = theta[rate_slots[i, 0]] * comb
+                a[i] = rate[i] * comb
                 grad[i, 0] = comb if gslot[i, 0] >= 0 else 0.0
             else:
                 _hill_refresh(i, x, theta, net, gslot, scratch, a, grad)
-        a0 = 0.0
-        for j in range(n_reactions):
-            a0 += a[j]
-        if a0 > 0.0:
-            e, s0, s1, s2, s3 = rng_exponential_words(s0, s1, s2, s3)
-            t_next = t + e / a0
-        else:
-            t_next = np.inf
-        while m < n_times and times[m] < t_next:
-            for s in range(x.shape[0]):
-                states[m, s] = x[s]
-            _observe(times[m], event_score, gslot, grad, integral, t_last, scores[m])
-            m += 1
+        a0 = propensity_sum(a)
+        tau, s0, s1, s2, s3 = waiting_time(a0, s0, s1, s2, s3)
+        t_next = t + tau
+        reached = record_until(states, m, times, t_next, x)
+        for mm in range(m, reached):
+            _observe(times[mm], event_score, gslot, grad, integral, t_last, scores[mm])
+        m = reached
         if m == n_times:
             return events, STATUS_OK
         if events >= max_events:
-            for mm in range(m, n_times):
-                for s in range(x.shape[0]):
-                    states[mm, s] = x[s]
-                for p in range(n_params):
-                    scores[mm, p] = np.nan
+            fill_from(states, m, x)
+            scores[m:] = np.nan
             return events, STATUS_MAX_EVENTS
         u, s0, s1, s2, s3 = rng_uniform_words(s0, s1, s2, s3)
-        target = u * a0
-        j = 0
-        acc = a[0]
-        while acc <= target and j < n_reactions - 1:
-            j += 1
-            acc += a[j]
-        while a[j] <= 0.0:  # rounding at the top end: take the last live reaction
-            j -= 1
+        j = select(a, u * a0)
         # Event term d log a_j / d theta at the pre-event state (a[j] > 0 here).
         for k in range(3):
             p = gslot[j, k]
             if p >= 0 and grad[j, k] != 0.0:
                 event_score[p] += grad[j, k] / a[j]
-        for p in range(change_ptr[j], change_ptr[j + 1]):
-            x[change_species[p]] += change_delta[p]
+        fire(j, x, change_ptr, change_species, change_delta)
         stale = dep_index
         lo, hi = dep_ptr[j], dep_ptr[j + 1]
         t = t_next
@@ -180,7 +165,7 @@ def score_trajectory(net, theta, gslot, x0, times, seed, max_events, states, sco
 
 
 @njit(cache=True, parallel=True)
-def score_ensemble(net, theta, n_params, x0, times, seeds, max_events, states, scores, status):
+def score_ensemble(net, n_params, x0, times, seeds, max_events, states, scores, status):
     """``len(seeds)`` trajectories in parallel into ``states`` (N x T x S), ``scores`` (N x T x P).
 
     Each trajectory owns the random stream of its seed, so results do not depend on the
@@ -188,7 +173,5 @@ def score_ensemble(net, theta, n_params, x0, times, seeds, max_events, states, s
     """
     gslot = _gradient_slots(net, n_params)
     for i in prange(seeds.shape[0]):
-        _, s = score_trajectory(
-            net, theta, gslot, x0, times, seeds[i], max_events, states[i], scores[i]
-        )
+        _, s = score_trajectory(net, gslot, x0, times, seeds[i], max_events, states[i], scores[i])
         status[i] = s

@@ -8,18 +8,18 @@ leap is rejected and retried with half the step (the guard), down to single step
 import numpy as np
 from numba import njit, prange
 
-from ._direct import STATUS_MAX_EVENTS, STATUS_OK
-from ._propensity import CHANGE_DELTA, CHANGE_PTR, CHANGE_SPECIES, propensity
+from .._contract import STATUS_MAX_EVENTS, STATUS_OK
+from ._core import fill_from
+from ._propensity import propensity
 from ._rng import rng_init, rng_poisson
 
 
 @njit(cache=True)
-def tau_trajectory(net, theta, x0, times, seed, dt, max_events, states):
+def tau_trajectory(net, x0, times, seed, dt, max_events, states):
     """Tau-leap one trajectory into ``states`` (T x S); return (reaction firings, status)."""
-    n_reactions = net[CHANGE_PTR].shape[0] - 1
-    change_ptr = net[CHANGE_PTR]
-    change_species = net[CHANGE_SPECIES]
-    change_delta = net[CHANGE_DELTA]
+    n_reactions = net.rate.shape[0]
+    change_ptr, change_species, change_delta = net.change_ptr, net.change_species, net.change_delta
+    theta = net.theta
     rng = rng_init(seed)
     x = x0.copy()
     trial = np.empty_like(x)
@@ -46,17 +46,16 @@ def tau_trajectory(net, theta, x0, times, seed, dt, max_events, states):
             events += fired
             t = t + h if t + h < times[m] else times[m]
             if events >= max_events:
-                for mm in range(m, times.shape[0]):
-                    states[mm, :] = x
+                fill_from(states, m, x)
                 return events, STATUS_MAX_EVENTS
         states[m, :] = x
     return events, STATUS_OK
 
 
 @njit(cache=True, parallel=True)
-def tau_ensemble(net, theta, x0, times, seeds, dt, max_events, states, events, status):
+def tau_ensemble(net, x0, times, seeds, dt, max_events, states, events, status):
     """Tau-leap ``len(seeds)`` trajectories in parallel into ``states`` (N x T x S)."""
     for i in prange(seeds.shape[0]):
-        e, s = tau_trajectory(net, theta, x0, times, seeds[i], dt, max_events, states[i])
+        e, s = tau_trajectory(net, x0, times, seeds[i], dt, max_events, states[i])
         events[i] = e
         status[i] = s

@@ -1,0 +1,202 @@
+"""The kernel contract every backend implements: plain arrays in, plain arrays out.
+
+A backend is a :class:`Backend`: a name, the set of :attr:`~Backend.capabilities` its
+kernels provide (SSA methods such as ``"direct"`` and gradient kernels such as
+``"score"``), and the kernel calls below. Callers ask :meth:`Backend.supports` before
+any work, so a missing kernel is reported up front with the list of what the backend
+can do. Kernel calls take the network as
+:class:`~ssagrad.network.NetworkArrays` plus the constant vector ``theta``; what a
+backend builds from them (e.g. the native :class:`~.native.KernelNetwork`) it builds
+once and keeps.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..network import NetworkArrays
+
+#: A trajectory reached its last observation time.
+STATUS_OK = 0
+#: A trajectory stopped at ``max_events``; its state is held from there on.
+STATUS_MAX_EVENTS = 1
+
+#: Exact SSA methods a backend may provide through :meth:`Backend.simulate`.
+SSA_METHODS = ("direct", "sorting", "nrm", "cr")
+#: Every capability name: SSA methods, tau-leaping, and the gradient kernels.
+CAPABILITIES = (*SSA_METHODS, "tau", "score", "gumbel", "altpath", "cfd")
+
+Kernels = tuple[np.ndarray, ...]
+
+
+@dataclass(frozen=True)
+class BackendInfo:
+    """What :func:`ssagrad.available_backends` says about one backend.
+
+    Attributes
+    ----------
+    reason : str or None
+        ``None`` if the backend can be used here, else why not and how to fix it.
+    capabilities : tuple of str
+        What its kernels provide (see :data:`CAPABILITIES`), known without starting it.
+    """
+
+    reason: str | None
+    capabilities: tuple[str, ...]
+
+    @property
+    def available(self) -> bool:
+        """Whether the backend can be used in this environment."""
+        return self.reason is None
+
+
+def unsupported(backend: Backend, capability: str, what: str) -> ValueError:
+    """The error for ``what`` needing ``capability`` that ``backend`` lacks."""
+    return ValueError(
+        f"{what} needs {capability!r}, which the {backend.name!r} backend does not provide; "
+        f"it supports: {', '.join(backend.capabilities)}"
+        + ("" if backend.name == "native" else " (the native backend provides all)")
+    )
+
+
+class Backend(ABC):
+    """A kernel backend.
+
+    Subclasses set :attr:`name` and :attr:`capabilities` and implement
+    :meth:`set_threads`, :meth:`simulate` and the gradient kernels named in their
+    capabilities; the others raise a ``ValueError`` naming what the backend supports.
+    """
+
+    #: Registry name, e.g. ``"native"``.
+    name: str = ""
+    #: Capability names (see :data:`CAPABILITIES`).
+    capabilities: tuple[str, ...] = ()
+
+    def supports(self, capability: str) -> bool:
+        """Whether this backend provides ``capability`` (an SSA method or kernel name).
+
+        Raises
+        ------
+        ValueError
+            ``capability`` is no known capability name.
+        """
+        if capability not in CAPABILITIES:
+            raise ValueError(f"unknown capability {capability!r}; known: {', '.join(CAPABILITIES)}")
+        return capability in self.capabilities
+
+    def require(self, capability: str, what: str) -> None:
+        """Raise the ``ValueError`` of :func:`unsupported` unless ``capability`` is there."""
+        if not self.supports(capability):
+            raise unsupported(self, capability, what)
+
+    @abstractmethod
+    def set_threads(self, threads: int | None) -> None:
+        """Use ``threads`` worker threads (``None``: the backend's default, all cores)."""
+
+    @abstractmethod
+    def simulate(
+        self,
+        arrays: NetworkArrays,
+        theta: np.ndarray,
+        x0: np.ndarray,
+        times: np.ndarray,
+        seeds: np.ndarray,
+        method: str,
+        max_events: int,
+        dt: float,
+    ) -> Kernels:
+        """Simulate one trajectory per seed with ``method`` (an SSA method or ``"tau"``).
+
+        Returns
+        -------
+        states : (N, T, S) int64, the state after the last event at or before each time
+        events : (N,) int64 number of reaction firings
+        status : (N,) int64, :data:`STATUS_OK` or :data:`STATUS_MAX_EVENTS`
+        """
+
+    def score(
+        self,
+        arrays: NetworkArrays,
+        theta: np.ndarray,
+        x0: np.ndarray,
+        times: np.ndarray,
+        seeds: np.ndarray,
+        max_events: int,
+    ) -> Kernels:
+        """Direct-method paths with their causal scores.
+
+        Returns
+        -------
+        states : (N, T, S) int64
+        scores : (N, T, P) float64, ``d log p(path on [0, t_m]) / d theta_p`` including
+            the survival term up to ``t_m``, for the P network parameters
+        status : (N,) int64
+        """
+        raise unsupported(self, "score", "the score kernel")
+
+    def gumbel(
+        self,
+        arrays: NetworkArrays,
+        theta: np.ndarray,
+        x0: np.ndarray,
+        times: np.ndarray,
+        seeds: np.ndarray,
+        max_events: int,
+        temperature: float,
+        time_smoothing: float,
+    ) -> Kernels:
+        """Exact direct-method paths with Gumbel-softmax straight-through tangents.
+
+        Returns
+        -------
+        states : (N, T, S) int64
+        tangents : (N, T, S, P) float64, forward-mode tangents ``dX(t_m)/d theta_p``
+            including the smoothed event-time term
+        status : (N,) int64
+        """
+        raise unsupported(self, "gumbel", "the gumbel kernel")
+
+    def altpath(
+        self,
+        arrays: NetworkArrays,
+        theta: np.ndarray,
+        x0: np.ndarray,
+        times: np.ndarray,
+        seeds: np.ndarray,
+        max_events: int,
+        rate_margin: float,
+    ) -> Kernels:
+        """Primal paths with one pruned alternative path per parameter.
+
+        Returns
+        -------
+        states : (N, T, S) int64 primal states
+        alt_states : (N, T, S, P) int64 state of the carried alternative at ``t_m``
+        weights : (N, T, P) float64 signed weight of the alternative at ``t_m``, so that
+            ``dE[f(X(t_m))]/d theta_p ~ mean(weights * (f(alt) - f(primal)))``
+        status : (N,) int64
+        """
+        raise unsupported(self, "altpath", "the altpath kernel")
+
+    def coupled(
+        self,
+        arrays: NetworkArrays,
+        theta_plus: np.ndarray,
+        theta_minus: np.ndarray,
+        x0: np.ndarray,
+        times: np.ndarray,
+        seeds: np.ndarray,
+        max_events: int,
+    ) -> Kernels:
+        """Anderson-coupled pairs of paths, one pair per row of ``theta_plus``/``theta_minus``.
+
+        Returns
+        -------
+        x_plus, x_minus : (N, T, S, D) int64 states of the coupled pair for each of the
+            D perturbations
+        status : (N,) int64
+        """
+        raise unsupported(self, "cfd", "the coupled (cfd) kernel")

@@ -1,0 +1,151 @@
+"""The network as the native kernels take it: a :class:`KernelNetwork`, built once.
+
+A :class:`KernelNetwork` is a ``NamedTuple`` of plain arrays, which Numba passes to a
+compiled kernel as one argument and whose fields it reads by name at no cost. Its
+structural part depends on the network only and is built once per
+:class:`~ssagrad.network.NetworkArrays` (and cached on it); the constants ``theta`` and
+``rate`` depend on the parameter vector, so :func:`kernel_network` caches whole
+networks per parameter vector, keyed by the bytes of ``theta`` (a new parameter vector
+never reuses the constants of another).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from ...network import MASS_ACTION, NetworkArrays
+
+#: Elementary mass-action kinds: ``0 -> ..``, ``X -> ..``, ``X + Y -> ..``, ``2X -> ..``;
+#: anything else (higher order, Hill laws) is general and takes the slower path.
+KIND_ZEROTH = 0
+KIND_FIRST = 1
+KIND_PAIR = 2
+KIND_DIMER = 3
+KIND_GENERAL = 4
+
+#: Parameter vectors whose kernel networks are kept per network.
+CACHE_SIZE = 8
+
+
+class KernelNetwork(NamedTuple):
+    """Everything a native kernel reads about the network, as arrays.
+
+    The first eleven fields are those of :class:`~ssagrad.network.NetworkArrays` (CSR
+    reactants, changes and dependency graph; rate-law codes, species and slots);
+    ``general_ptr``/``general_index`` list, in CSR, the dependents of each reaction whose
+    rate law is not elementary mass action. ``kind``, ``first`` and ``second`` classify
+    each reaction for the written-out elementary mass-action propensities; ``theta``
+    holds the constants (parameters, then literals) and ``rate[j] = theta[rate_slots[j, 0]]``
+    the rate constant of reaction ``j``.
+    """
+
+    reactant_ptr: np.ndarray
+    reactant_species: np.ndarray
+    reactant_coeff: np.ndarray
+    change_ptr: np.ndarray
+    change_species: np.ndarray
+    change_delta: np.ndarray
+    rate_code: np.ndarray
+    rate_species: np.ndarray
+    rate_slots: np.ndarray
+    dependency_ptr: np.ndarray
+    dependency_index: np.ndarray
+    general_ptr: np.ndarray
+    general_index: np.ndarray
+    kind: np.ndarray
+    first: np.ndarray
+    second: np.ndarray
+    theta: np.ndarray
+    rate: np.ndarray
+
+
+def _classify(arrays: NetworkArrays) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(kind, first, second)`` of every reaction, vectorised (linear in the network)."""
+    ptr = arrays.reactant_ptr
+    order = np.diff(ptr)
+    n_r = order.shape[0]
+    safe = np.minimum(ptr[:-1], max(arrays.reactant_species.shape[0] - 1, 0))
+    species = np.append(arrays.reactant_species, 0)
+    coeff = np.append(arrays.reactant_coeff, 0)
+    first = np.where(order > 0, species[safe], 0)
+    second = np.where(order > 1, species[np.minimum(safe + 1, species.shape[0] - 1)], 0)
+    c0 = np.where(order > 0, coeff[safe], 0)
+    c1 = np.where(order > 1, coeff[np.minimum(safe + 1, coeff.shape[0] - 1)], 0)
+    mass = arrays.rate_code == MASS_ACTION
+    kind = np.full(n_r, KIND_GENERAL, dtype=np.int64)
+    kind[mass & (order == 0)] = KIND_ZEROTH
+    kind[mass & (order == 1) & (c0 == 1)] = KIND_FIRST
+    kind[mass & (order == 2) & (c0 == 1) & (c1 == 1)] = KIND_PAIR
+    kind[mass & (order == 1) & (c0 == 2)] = KIND_DIMER
+    return kind, first.astype(np.int64), second.astype(np.int64)
+
+
+def _general_dependents(arrays: NetworkArrays, kind: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The dependency graph restricted to dependents of :data:`KIND_GENERAL` (CSR)."""
+    keep = kind[arrays.dependency_index] == KIND_GENERAL
+    owner = np.repeat(np.arange(kind.shape[0]), np.diff(arrays.dependency_ptr))
+    counts = np.bincount(owner[keep], minlength=kind.shape[0])
+    ptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    return ptr, np.ascontiguousarray(arrays.dependency_index[keep])
+
+
+def _structure(arrays: NetworkArrays) -> tuple[np.ndarray, ...]:
+    """The parameter-free fields, built once per ``arrays`` and kept on it."""
+    cached = arrays.__dict__.get("_kernel_structure")
+    if cached is None:
+        kind, first, second = _classify(arrays)
+        cached = (
+            arrays.reactant_ptr,
+            arrays.reactant_species,
+            arrays.reactant_coeff,
+            arrays.change_ptr,
+            arrays.change_species,
+            arrays.change_delta,
+            arrays.rate_code,
+            arrays.rate_species,
+            np.ascontiguousarray(arrays.rate_slots),
+            arrays.dependency_ptr,
+            arrays.dependency_index,
+            *_general_dependents(arrays, kind),
+            kind,
+            first,
+            second,
+        )
+        object.__setattr__(arrays, "_kernel_structure", cached)
+        object.__setattr__(arrays, "_kernel_networks", {})
+    return cached
+
+
+def kernel_network(arrays: NetworkArrays, theta: np.ndarray) -> KernelNetwork:
+    """The :class:`KernelNetwork` of ``arrays`` at constants ``theta``, built once.
+
+    Parameters
+    ----------
+    arrays : NetworkArrays
+    theta : (P + L,) float64
+        Kernel constants, ``arrays.theta(parameter_values)``.
+
+    Examples
+    --------
+    >>> import numpy as np, ssagrad
+    >>> arrays = ssagrad.parse("k, 2A --> B").arrays()
+    >>> net = kernel_network(arrays, arrays.theta([0.5]))
+    >>> int(net.kind[0]) == KIND_DIMER, float(net.rate[0])
+    (True, 0.5)
+    >>> kernel_network(arrays, arrays.theta([0.5])) is net
+    True
+    """
+    structure = _structure(arrays)
+    theta = np.ascontiguousarray(theta, dtype=np.float64)
+    cache: dict[bytes, KernelNetwork] = arrays.__dict__["_kernel_networks"]
+    key = theta.tobytes()
+    net = cache.get(key)
+    if net is None:
+        slot = arrays.rate_slots[:, 0] if arrays.n_reactions else np.zeros(0, dtype=np.int64)
+        net = KernelNetwork(*structure, theta, np.ascontiguousarray(theta[slot]))
+        if len(cache) >= CACHE_SIZE:
+            cache.pop(next(iter(cache)))
+        cache[key] = net
+    return net
