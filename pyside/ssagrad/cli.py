@@ -1,4 +1,4 @@
-"""The ``ssagrad`` command line: ``demo``, ``fit``, ``simulate`` and ``bench``."""
+"""The ``ssagrad`` command line: ``demo``, ``fit``, ``simulate``, ``bench`` and ``repro``."""
 
 from __future__ import annotations
 
@@ -176,6 +176,28 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_repro(args: argparse.Namespace) -> int:
+    """Run one reproduction (resuming what is in its folder); print where its files are."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from . import repro
+
+    names = list(repro.EXPERIMENTS) if args.name == "all" else [args.name]
+    for name in names:
+        out = Path(args.out or "ssagrad-repro")
+        if args.name == "all" or not args.out:
+            out = out / name
+        if out.exists() and not out.is_dir():
+            raise ValueError(f"--out {str(out)!r} exists and is not a folder")
+        size = "quick" if args.quick else "full"
+        print(f"{name} ({size}): {repro.EXPERIMENTS[name][1]} -> {out}", flush=True)
+        report = repro.run(name, out, quick=args.quick, progress=not args.no_progress)
+        print(f"wrote {report.markdown} and:")
+        print("\n".join(report.lines()[1:]))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``ssagrad`` command."""
     parser = argparse.ArgumentParser(prog="ssagrad", description=__doc__)
@@ -231,6 +253,19 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--repo", default=".", help="ab: the git checkout holding --ref")
     bench.add_argument("--out", default="ssagrad-bench", help="folder for tables and plots")
     bench.set_defaults(func=cmd_bench)
+
+    from .repro import EXPERIMENTS
+
+    repro = sub.add_parser("repro", help="reproduce the sources' inference experiments")
+    repro.add_argument("name", choices=(*EXPERIMENTS, "all"), help="the experiment")
+    repro.add_argument("--quick", action="store_true", help="the small version (minutes)")
+    repro.add_argument(
+        "--out",
+        default=None,
+        help="output folder (default ssagrad-repro/NAME; for 'all', DIR/NAME per experiment)",
+    )
+    repro.add_argument("--no-progress", action="store_true", help="no progress bar")
+    repro.set_defaults(func=cmd_repro)
     return parser
 
 
