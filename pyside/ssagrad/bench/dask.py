@@ -81,7 +81,7 @@ def format_table(rows: list[DaskRow]) -> str:
         f"telegraph to t = 10, {rows[0].trajectories:,} trajectories, "
         f"{rows[0].events:,} SSA events; {os.cpu_count()} cores; best of 3",
         "",
-        "| configuration | cores | wall s | trajectories/s | SSA events/s | vs native, same cores |",
+        "| configuration | cores | wall s | trajectories/s | SSA events/s | vs native |",
         "|---|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
