@@ -58,10 +58,12 @@ def run(scale: float = 1.0, repeats: int = 3) -> list[DaskRow]:
         rows.append(DaskRow(f"native, {threads} thread(s)", threads, seconds, n, events))
     for workers in (1, 2):
         with (
-            LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                         dashboard_address=None) as cluster,
+            LocalCluster(
+                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+            ) as cluster,
             Client(cluster) as client,
         ):
+
             def call(client=client):
                 return simulate(model, n=n, seed=1, client=client)
 
@@ -69,8 +71,9 @@ def run(scale: float = 1.0, repeats: int = 3) -> list[DaskRow]:
             if not np.array_equal(first.x.values, reference.x.values):
                 raise AssertionError("the Dask ensemble differs from the native one")
             seconds, _ = best_of(repeats, call)
-        rows.append(DaskRow(f"Dask LocalCluster, {workers} worker process(es)", workers,
-                            seconds, n, events))
+        rows.append(
+            DaskRow(f"Dask LocalCluster, {workers} worker process(es)", workers, seconds, n, events)
+        )
     return rows
 
 
