@@ -145,3 +145,54 @@ def test_bad_client_and_chunk_are_named(client):
         ssagrad.simulate(BD, n=10, seed=1, chunk=5)
     with pytest.raises(ValueError, match="lazy=True computes nothing"):
         ssagrad.simulate(BD, n=10, seed=1, lazy=True)
+
+
+def _square(spec):
+    return {"y": spec["x"] ** 2, "seconds": 0.0}
+
+
+def test_experiment_fits_run_as_tasks_and_resume(client, tmp_path):
+    from ssagrad.repro._store import Task, run_tasks
+
+    tasks = [Task(f"x{i}", {"x": i}) for i in range(6)]
+    remote = run_tasks(tasks[:4], _square, tmp_path, progress=False, client=client)
+    assert [r["y"] for r in remote] == [0, 1, 4, 9]
+    # The stored fits are skipped; only the new ones run (here, without a cluster).
+    again = run_tasks(tasks, _square, tmp_path, progress=False)
+    assert [r["y"] for r in again] == [0, 1, 4, 9, 16, 25]
+
+
+def test_cli_fit_runs_its_starts_on_a_local_cluster(tmp_path, bd_data):
+    import subprocess
+
+    data = tmp_path / "data.nc"
+    bd_data.to_netcdf(data)
+    common = [
+        sys.executable,
+        "-m",
+        "ssagrad.cli",
+        "fit",
+        "birth_death",
+        str(data),
+        "--loss",
+        "moments",
+        "--steps",
+        "15",
+        "-n",
+        "100",
+        "--starts",
+        "2",
+        "--seed",
+        "3",
+        "--no-progress",
+    ]
+    here = subprocess.run(common + ["--out", str(tmp_path / "a")], capture_output=True, text=True)
+    there = subprocess.run(
+        common + ["--out", str(tmp_path / "b"), "--scheduler", "local"],
+        capture_output=True,
+        text=True,
+    )
+    assert here.returncode == 0 and there.returncode == 0, there.stderr[-2000:]
+    assert (tmp_path / "a" / "params.json").read_text() == (
+        tmp_path / "b" / "params.json"
+    ).read_text()

@@ -36,7 +36,13 @@ EXPERIMENTS = {
 }
 
 
-def run(name: str, out: str | os.PathLike, quick: bool = False, progress: bool = True) -> Report:
+def run(
+    name: str,
+    out: str | os.PathLike,
+    quick: bool = False,
+    progress: bool = True,
+    client=None,
+) -> Report:
     """Run experiment ``name`` into folder ``out`` (resuming what is there).
 
     Parameters
@@ -50,6 +56,9 @@ def run(name: str, out: str | os.PathLike, quick: bool = False, progress: bool =
         The small version (a few sets or seeds, few steps), as run by the tests.
     progress : bool
         A progress bar on stderr.
+    client : dask.distributed.Client, optional
+        Run the fits as tasks on a Dask cluster (each fit's numbers are those of a local
+        run; finished fits are stored as they arrive, so an interrupted run resumes).
 
     Returns
     -------
@@ -64,4 +73,4 @@ def run(name: str, out: str | os.PathLike, quick: bool = False, progress: bool =
     if name not in EXPERIMENTS:
         raise ValueError(f"unknown experiment {name!r}; available: {', '.join(EXPERIMENTS)}")
     module = importlib.import_module(f".{EXPERIMENTS[name][0]}", __name__)
-    return module.run(Path(out), quick=quick, progress=progress)
+    return module.run(Path(out), quick=quick, progress=progress, client=client)

@@ -128,6 +128,7 @@ def run_tasks(
     progress: bool = True,
     label: str = "fits",
     quick: bool = False,
+    client: Any = None,
 ) -> list[dict]:
     """Run the tasks not yet finished in ``out``; return every task's record, in order.
 
@@ -144,6 +145,8 @@ def run_tasks(
         The bar's label.
     quick : bool
         Store in ``out/fits-quick`` (so a quick run never replaces a full run's fits).
+    client : dask.distributed.Client, optional
+        Run the unfinished fits as tasks on a Dask cluster, storing each as it arrives.
 
     Examples
     --------
@@ -172,17 +175,50 @@ def run_tasks(
     if progress and done:
         bar.write(f"{label}: {done} of {len(tasks)} fits already in {store.folder}, skipped")
     try:
+        if client is not None:
+            _run_on_cluster(client, tasks, run_one, store, records, bar)
         for i, task in enumerate(tasks):
             if records[i] is not None:
                 continue
             records[i] = store.get(task)  # another process on the folder may have done it
             if records[i] is None:
                 bar.set_postfix_str(task.key)
-                began = time.perf_counter()
-                result = run_one(task.spec)
-                result.setdefault("seconds", time.perf_counter() - began)
-                records[i] = store.put(task, result)
+                records[i] = store.put(task, _timed(run_one, task.spec))
             bar.update(1)
     finally:
         bar.close()
     return [r for r in records if r is not None]
+
+
+def _timed(run_one: Callable[[dict], dict], spec: dict) -> dict:
+    """``run_one(spec)`` with its wall time under ``seconds`` (unless it reports one)."""
+    began = time.perf_counter()
+    result = run_one(spec)
+    result.setdefault("seconds", time.perf_counter() - began)
+    return result
+
+
+def _run_on_cluster(
+    client: Any,
+    tasks: Sequence[Task],
+    run_one: Callable[[dict], dict],
+    store: FitStore,
+    records: list,
+    bar: Any,
+) -> None:
+    """Submit every unfinished task to ``client``; store the results as they complete."""
+    from distributed import as_completed
+
+    from ..distributed import check_client
+
+    check_client(client)
+    futures = {
+        client.submit(_timed, run_one, task.spec, pure=False): i
+        for i, task in enumerate(tasks)
+        if records[i] is None
+    }
+    for future in as_completed(futures):
+        i = futures[future]
+        records[i] = store.put(tasks[i], future.result())
+        bar.set_postfix_str(tasks[i].key)
+        bar.update(1)

@@ -163,10 +163,12 @@ def error_figure(records: list[dict]):
     return fig
 
 
-def run(out: Path, quick: bool = False, progress: bool = True) -> Report:
+def run(out: Path, quick: bool = False, progress: bool = True, client=None) -> Report:
     """Run experiment 2 into ``out`` (resumable) and write its table and figure."""
     config = QUICK if quick else FULL
-    records = run_tasks(tasks(config), run_one, out, progress, label=NAME, quick=quick)
+    records = run_tasks(
+        tasks(config), run_one, out, progress, label=NAME, quick=quick, client=client
+    )
     return finish(
         out,
         "Bimolecular association (Burger et al.)",

@@ -151,10 +151,12 @@ def figure(records: list[dict]):
     return fig
 
 
-def run(out: Path, quick: bool = False, progress: bool = True) -> Report:
+def run(out: Path, quick: bool = False, progress: bool = True, client=None) -> Report:
     """Run the GS-ST bias section into ``out`` (resumable); write its table and figure."""
     config = QUICK if quick else FULL
-    records = run_tasks(tasks(config), run_one, out, progress, label=NAME, quick=quick)
+    records = run_tasks(
+        tasks(config), run_one, out, progress, label=NAME, quick=quick, client=client
+    )
     return finish(
         out,
         "GS-ST's bias in fits",

@@ -205,14 +205,16 @@ def figure(records: list[dict]):
     return fig
 
 
-def run(out: Path, quick: bool = False, progress: bool = True) -> Report:
+def run(out: Path, quick: bool = False, progress: bool = True, client=None) -> Report:
     """Run experiment 5 into ``out`` (resumable); write its table and figure."""
     from ..bench.peers import have
 
     if not (have("stochastix") and have("optax")):
         raise RuntimeError("stochastix and optax are needed: pip install '.[bench]'")
     config = QUICK if quick else FULL
-    records = run_tasks(tasks(config), run_one, out, progress, label=NAME, quick=quick)
+    records = run_tasks(
+        tasks(config), run_one, out, progress, label=NAME, quick=quick, client=client
+    )
     subset = ", ".join(map(str, telegraph_subset(config.telegraph_sets)))
     intro = (
         f"Telegraph sets {subset} (W1, experiment 1) and association seeds "

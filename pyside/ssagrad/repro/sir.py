@@ -126,10 +126,12 @@ def figure(records: list[dict]):
     return fig
 
 
-def run(out: Path, quick: bool = False, progress: bool = True) -> Report:
+def run(out: Path, quick: bool = False, progress: bool = True, client=None) -> Report:
     """Run experiment 4 into ``out`` (resumable) and write its table and figure."""
     config = QUICK if quick else FULL
-    records = run_tasks(tasks(config), run_one, out, progress, label=NAME, quick=quick)
+    records = run_tasks(
+        tasks(config), run_one, out, progress, label=NAME, quick=quick, client=client
+    )
     return finish(
         out,
         "SIR mean trajectories (Kreikemeyer et al.)",

@@ -238,10 +238,12 @@ def scatter_figure(records: list[dict], loss: str):
     return fig
 
 
-def run(out: Path, quick: bool = False, progress: bool = True) -> Report:
+def run(out: Path, quick: bool = False, progress: bool = True, client=None) -> Report:
     """Run experiment 1 into ``out`` (resumable) and write its tables and figures."""
     config = QUICK if quick else FULL
-    records = run_tasks(tasks(config), run_one, out, progress, label=NAME, quick=quick)
+    records = run_tasks(
+        tasks(config), run_one, out, progress, label=NAME, quick=quick, client=client
+    )
     return finish(
         out,
         "Telegraph model, random parameter sets (Mottes et al.)",
