@@ -262,3 +262,10 @@ def test_history_counts_the_ssa_events_of_every_step(bd_data):
     for estimator in ("gumbel", "altpath", "fd", "cfd", "smoothing"):
         other = estimate(BD, BD_START, times=[1.0], estimator=estimator, n=50, seed=1)
         assert other.events > 0, estimator
+
+
+def test_a_fit_that_only_got_worse_returns_its_start(bd_data):
+    # Started at the truth with a wild learning rate, every iterate is worse than the start.
+    result = _quick_fit(bd_data, init={"k": 10.0, "g": 1.0}, steps=10, lr=3.0, schedule="constant")
+    assert result.best.candidate == "start"
+    assert result.params == {"k": 10.0, "g": 1.0}

@@ -11,10 +11,12 @@ stops when the mean loss of the last ``W`` steps is not lower than that of the `
 before by more than one standard error of the difference, and no fitted parameter's mean
 (in the optimised space) moved by more than two standard errors between the two windows.
 
-The result of a start is the better of two candidates, judged on the same fresh
-simulations (``n_eval`` cells, common random numbers): the last iterate and the average
-of the iterates over the last fifth of the steps (Polyak averaging, which removes most of
-the noise of the last iterate).
+The result of a start is the best of three candidates, judged on the same fresh
+simulations (``n_eval`` cells, common random numbers): the last iterate, the average of
+the iterates over the last fifth of the steps (Polyak averaging, which removes most of
+the noise of the last iterate), and the starting point itself — so that a fit whose noisy
+gradients led it astray never returns rates worse than those it started from; its
+``candidate`` then says ``"start"``.
 """
 
 from __future__ import annotations
@@ -207,19 +209,24 @@ def _candidate_loss(
 
 
 def finalise(setup: FitSetup, context: Context, state: StartState) -> dict:
-    """Re-estimate the loss of the last and the averaged iterate; keep the better."""
+    """Re-estimate the loss of the last iterate, the averaged one and the start; keep the best."""
     u_hist = np.asarray(state.u_history + [state.u])
     window = max(1, int(round(AVERAGE_FRACTION * state.step)))
     averaged = u_hist[-window:].mean(axis=0)
     seed = step_seed(setup.seed, state.start, FINAL_STEP)
-    candidates = {"last": state.u, "averaged": averaged}
-    scored = {}
-    for name, u in candidates.items():
-        theta = setup.full(setup.transform.forward(u), state.start)
-        scored[name] = (theta, *_candidate_loss(setup, context, theta, seed))
+    start = setup.starts[state.start]
+    candidates = {
+        "last": (state.u, setup.full(setup.transform.forward(state.u), state.start)),
+        "averaged": (averaged, setup.full(setup.transform.forward(averaged), state.start)),
+        "start": (setup.transform.inverse(start[setup.free]), start.copy()),
+    }
+    scored = {
+        name: (theta, *_candidate_loss(setup, context, theta, seed))
+        for name, (_, theta) in candidates.items()
+    }
     best = min(scored, key=lambda k: scored[k][1])
     theta, value, se, cells = scored[best]
-    u = candidates[best]
+    u = candidates[best][0]
     param_se = np.full(setup.free.size, np.nan)
     if window >= 2 * BATCHES:
         batches = np.array_split(u_hist[-window:], BATCHES)
@@ -231,7 +238,7 @@ def finalise(setup: FitSetup, context: Context, state: StartState) -> dict:
         "loss": value,
         "loss_se": se,
         "candidate": best,
-        "other_loss": scored["averaged" if best == "last" else "last"][1],
+        "other_loss": {name: float(v[1]) for name, v in scored.items() if name != best},
         "param_se": param_se,
         "cells": None if cells is None else cells[:, :, setup.observed],
         "jacobian": _jacobian(setup, context, theta, seed),

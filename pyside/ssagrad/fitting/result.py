@@ -36,7 +36,8 @@ class StartResult:
     loss, loss_se : float
         The loss of ``params`` re-estimated on fresh simulations (NaN if interrupted).
     candidate : str
-        ``"averaged"`` or ``"last"``: which iterate won the re-estimate.
+        ``"averaged"``, ``"last"`` or ``"start"``: which candidate won the re-estimate
+        (``"start"``: no iterate beat the starting point).
     param_se : dict
         Batch-means standard error of the averaged iterate over the last fifth of the
         steps: the optimisation noise left in ``params``, not a confidence interval.
