@@ -57,10 +57,15 @@ class FitSetup:
     starts: tuple[np.ndarray, ...]
     stop_window: int | None
     backend: str | None
+    #: A :class:`~ssagrad.fitting.Parametrisation` (then the optimised "parameters" are
+    #: its coordinates ``u`` and ``network`` is its realisation at the first start).
+    parametrisation: Any = None
 
     @property
     def parameters(self) -> tuple[str, ...]:
-        """All network parameter names."""
+        """All parameter names: the network's, or the parametrisation's coordinates."""
+        if self.parametrisation is not None:
+            return tuple(self.parametrisation.names)
         return self.network.parameters
 
     @property
@@ -101,6 +106,8 @@ class FitSetup:
             "starts": [s.tolist() for s in self.starts],
             "stop_window": self.stop_window,
         }
+        if self.parametrisation is not None:
+            description["parametrisation"] = self.parametrisation.config()
         return hashlib.sha256(json.dumps(description, sort_keys=True).encode()).hexdigest()[:20]
 
 
@@ -320,6 +327,7 @@ def build_setup(
     options: dict,
 ) -> FitSetup:
     """Check every argument of :func:`ssagrad.fit` and build the setup."""
+    reparam = "log" if reparam is None else reparam
     model = net if isinstance(net, Model) else None
     if model is not None:
         net = model.network
