@@ -100,12 +100,12 @@ class Structure(Parametrisation):
 
     def rates(self, u: np.ndarray, orders: np.ndarray) -> np.ndarray:
         """Rates of reactions of reactant ``orders`` at rate coordinates ``u``."""
-        pace = np.exp(np.maximum(u, 0.0) + self.offset) - math.exp(self.offset)
+        pace = math.exp(self.offset) * np.expm1(np.maximum(u, 0.0))  # exactly 0 at u <= 0
         return pace * self.order_factor(orders)
 
     def rate_derivative(self, u: np.ndarray, orders: np.ndarray) -> np.ndarray:
         """``d theta / d u``: ``exp(u + c) scale^(1 - r)`` for ``u >= 0``, 0 below."""
-        slope = np.where(u >= 0, np.exp(np.maximum(u, 0.0) + self.offset), 0.0)
+        slope = np.where(u >= 0, math.exp(self.offset) * np.exp(np.maximum(u, 0.0)), 0.0)
         return slope * self.order_factor(orders)
 
     @staticmethod
