@@ -206,10 +206,11 @@ RUNS = {
 @pytest.mark.parametrize("run", RUNS)
 def test_every_formulation_runs_end_to_end(run, bd_data):
     formulation = run.split("/")[0]
-    r = structure.learn(bd_data, x0={"A": 0}, formulation=formulation, max_order=2, steps=25,
-                        seed=3, n=40, progress=False, **RUNS[run])  # fmt: skip
-    assert r.formulation == formulation and r.steps == 25
-    assert r.history.loss.shape == (1, 25) and np.isfinite(r.history.loss.values).all()
+    options = {"directions": 4, **RUNS[run]} if "estimator" not in RUNS[run] else RUNS[run]
+    r = structure.learn(bd_data, x0={"A": 0}, formulation=formulation, max_order=2, steps=15,
+                        seed=3, n=20, n_eval=200, progress=False, **options)  # fmt: skip
+    assert r.formulation == formulation and r.steps == 15
+    assert r.history.loss.shape == (1, 15) and np.isfinite(r.history.loss.values).all()
     assert np.isfinite(r.rmse) and r.n_active == len(r.active) == len(r.params)
     assert ssagrad.parse(r.network.to_text()) == r.network  # the learned network round-trips
     for line in r.active:

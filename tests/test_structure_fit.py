@@ -34,8 +34,8 @@ def reactions_case():
 
 def test_smoothing_in_u_matches_the_exact_gradient_also_at_a_zero_rate(reactions_case):
     p, u, base, exact = reactions_case
-    options = {"sigma": 0.05, "directions": 96, "orthogonal": True}
-    e = p.estimate(u, base, get_backend(), "smoothing", 4000, 2, options).expectation()
+    options = {"sigma": 0.05, "directions": 48, "orthogonal": True}
+    e = p.estimate(u, base, get_backend(), "smoothing", 3000, 2, options).expectation()
     assert _z(e, exact).max() < 4
     assert np.abs(e.grad[..., 3] - exact.grad[..., 3]).max() < 0.2 * np.abs(exact.grad).max()
 
@@ -58,7 +58,7 @@ def test_chained_score_is_unbiased_at_positive_rates_but_blind_at_zero(reactions
 
 @pytest.mark.parametrize(
     "estimator, options",
-    [("score", {}), ("smoothing", {"sigma": 0.05, "directions": 64, "orthogonal": True})],
+    [("score", {}), ("smoothing", {"sigma": 0.05, "directions": 32, "orthogonal": True})],
 )
 def test_softmax_mixture_gradient_matches_the_exact_one(estimator, options):
     lib = library(["A"], 1)  # 0 --> A, A --> 0
@@ -81,7 +81,7 @@ def test_softmax_mixture_gradient_matches_the_exact_one(estimator, options):
     for k in range(2):
         grad[..., k] = weights[k] * (values[k] - mean)
     base = p.realise(u).problem(X0, TIMES)
-    e = p.estimate(u, base, engine, estimator, 8000, 3, options).expectation()
+    e = p.estimate(u, base, engine, estimator, 4000, 3, options).expectation()
     assert np.abs(e.value - mean).max() < 0.1
     assert (np.abs(e.grad - grad) / e.se).max() < 4
 
@@ -106,7 +106,7 @@ def small():
 
 
 def _fit(param, data, **kwargs):
-    arguments = dict(x0={"A": 0}, loss="rmse", estimator="smoothing", n=30, steps=12,
+    arguments = dict(x0={"A": 0}, loss="rmse", estimator="smoothing", n=30, steps=8,
                      seed=4, progress=False, sigma=0.1, directions=4)  # fmt: skip
     arguments.update(kwargs)
     return ssagrad.fit(param, data, **arguments)
@@ -123,12 +123,12 @@ def test_structure_fit_resumes_bit_for_bit(tmp_path, small):
     full = _fit(param, data)
 
     def stop(state):
-        if state.step == 5:
+        if state.step == 3:
             raise KeyboardInterrupt
 
     checkpoint = tmp_path / "structure.npz"
     partial = _fit(param, data, checkpoint=checkpoint, callback=stop)
-    assert partial.interrupted and partial.best.steps == 5
+    assert partial.interrupted and partial.best.steps == 3
     _same(full, _fit(param, data, resume=checkpoint))
     other = ReactionSteps(library(["A"], 2), slots=2, scale=10, horizon=4, init_seed=2)
     with pytest.raises(ValueError, match="another problem"):

@@ -67,6 +67,9 @@ class Structure(Parametrisation):
     max_events : int, optional
         Event cap per trajectory (capped trajectories are frozen); default
         ``50 * scale * n_species + 10000``.
+    x0 : mapping of species to count, optional
+        The initial state: random starting structures are drawn among library reactions
+        that can fire there (a start where nothing fires has a gradient of exactly 0).
     """
 
     def __init__(
@@ -76,6 +79,7 @@ class Structure(Parametrisation):
         horizon: float = 1.0,
         unit: float = 0.2,
         max_events: int | None = None,
+        x0: dict | None = None,
     ) -> None:
         if not isinstance(library, Library):
             raise TypeError(f"expected a Library, got {type(library).__name__}")
@@ -85,6 +89,13 @@ class Structure(Parametrisation):
         self.horizon = check_positive("horizon", horizon)
         self.unit = check_positive("unit", unit)
         default_cap = int(50 * self.scale * len(library.species)) + 10_000
+        counts = np.array([int((x0 or {}).get(s, 0)) for s in library.species])
+        #: Library reactions that can fire at ``x0`` (all of them without ``x0``).
+        self.startable = (
+            np.ones(len(library), dtype=bool)
+            if x0 is None
+            else (library.reactants <= counts).all(axis=1)
+        )
         self.max_events = check_count(
             "max_events", default_cap if max_events is None else max_events
         )
@@ -124,6 +135,7 @@ class Structure(Parametrisation):
             "horizon": self.horizon,
             "unit": self.unit,
             "max_events": self.max_events,
+            "startable": np.flatnonzero(self.startable).tolist(),
             "names": list(self.names),
         }
 

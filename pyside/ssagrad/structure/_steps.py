@@ -14,7 +14,8 @@ Slots that land on the same reaction are merged (their rates add, which is exact
 mass action), so every realisation is an ordinary network of library reactions. The
 realisation is piecewise constant in the structural coordinates: only the smoothing
 estimator applies. Starting structures are distinct library reactions drawn from
-``init_seed``, each coordinate at the centre of its step.
+``init_seed`` among those that can fire at ``x0`` (when given), each coordinate at the
+centre of its step.
 """
 
 from __future__ import annotations
@@ -47,7 +48,10 @@ class _Slots(Structure):
         self.init_seed = check_count("init_seed", init_seed, 0)
         self.set_present(self.slots)
         rng = np.random.default_rng(np.random.SeedSequence([self.init_seed, 0x5107]))
-        self.start_reactions = rng.choice(len(library), size=self.slots, replace=False)
+        pool = np.flatnonzero(self.startable)
+        if pool.size < self.slots:
+            pool = np.arange(len(library))
+        self.start_reactions = rng.choice(pool, size=self.slots, replace=False)
 
     def _merged(self, picks: list[int], rate_u: np.ndarray) -> Realisation:
         selection: dict[int, float] = {}

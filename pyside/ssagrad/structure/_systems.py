@@ -102,7 +102,8 @@ class LibraryOfSystems(Structure):
         Candidates, each a sequence of library indices, a Network or network text.
     selection : {"softmax", "stepped"}
     init_seed : int
-        The starting candidate of the stepped selection.
+        The starting candidate of the stepped selection (drawn among candidates whose
+        reactions can all fire at ``x0``, when given).
 
     Examples
     --------
@@ -148,7 +149,8 @@ class LibraryOfSystems(Structure):
             u[: self.n_head] = 0.0
         else:
             rng = np.random.default_rng(np.random.SeedSequence([self.init_seed, 0x5157]))
-            u[0] = (rng.integers(len(self.systems)) + 0.5) * self.unit
+            live = [k for k, s in enumerate(self.systems) if self.startable[list(s)].all()]
+            u[0] = (rng.choice(live or range(len(self.systems))) + 0.5) * self.unit
         return u
 
     def bounds(self) -> tuple[np.ndarray, np.ndarray]:
