@@ -9,6 +9,7 @@ from scipy import stats
 import ssagrad
 from ssagrad.backends import get_backend
 from ssagrad.estimators import run_estimator
+from ssagrad.fitting import FitResult
 from ssagrad.fitting._uspace import ChainedSamples
 from ssagrad.structure import LibraryOfReactions, LibraryOfSystems, ReactionSteps, library
 from ssagrad.structure._systems import choice_uniforms
@@ -130,6 +131,10 @@ def test_structure_fit_resumes_bit_for_bit(tmp_path, small):
     partial = _fit(param, data, checkpoint=checkpoint, callback=stop)
     assert partial.interrupted and partial.best.steps == 3
     _same(full, _fit(param, data, resume=checkpoint))
+    full.save(tmp_path / "fit.nc")
+    assert FitResult.load(tmp_path / "fit.nc").params == full.params
+    full.plot(tmp_path / "fit.png")  # coordinates u plotted as they are (some are 0)
+    assert (tmp_path / "fit.png").stat().st_size > 0
     other = ReactionSteps(library(["A"], 2), slots=2, scale=10, horizon=4, init_seed=2)
     with pytest.raises(ValueError, match="another problem"):
         _fit(other, data, resume=checkpoint)

@@ -156,9 +156,11 @@ def take_step(setup: FitSetup, context: Context, state: StartState) -> None:
     value, grad = _penalised(setup, theta, result.value, result.grad)
     grad_u = grad[setup.free] * setup.transform.derivative(state.u)
     if not np.all(np.isfinite(grad_u)) or not np.isfinite(value):
+        shown = dict(list(zip(setup.free_names, theta[setup.free].tolist(), strict=True))[:12])
+        more = f" and {setup.free.size - 12} more" if setup.free.size > 12 else ""
         raise FloatingPointError(
             f"start {state.start}, step {state.step}: the loss or its gradient is not finite "
-            f"at {dict(zip(setup.free_names, theta[setup.free].tolist(), strict=True))}"
+            f"at {shown}{more}"
         )
     update, state.optimizer_state = setup.optimizer.update(
         grad_u, state.optimizer_state, state.step, setup.steps

@@ -8,7 +8,6 @@ estimator must be ``"smoothing"`` or one the parametrisation declares.
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -17,7 +16,16 @@ import numpy as np
 from ..data import observed
 from ..inputs import initial_state, sample_count
 from ..seeding import resolve_seed
-from ._setup import BLACK_BOX_ESTIMATORS, FitSetup, _names, _options, _positive_int, _select
+from ._setup import (
+    BLACK_BOX_ESTIMATORS,
+    FitSetup,
+    _names,
+    _options,
+    _positive_int,
+    _select,
+    check_starts,
+    start_generator,
+)
 from .losses import resolve_loss
 from .optimizers import resolve_optimizer
 from .parametrisation import Parametrisation
@@ -28,24 +36,19 @@ def _starting_points(
     param: Parametrisation, init: np.ndarray, names: Sequence[str], starts: Any, seed: int
 ) -> tuple[np.ndarray, ...]:
     lower, upper = param.bounds()
-    if isinstance(starts, bool):
-        raise TypeError(f"starts must be a count or a list of dicts, got {starts!r}")
-    if isinstance(starts, numbers.Integral):
-        if starts < 1:
-            raise ValueError(f"starts must be at least 1, got {starts}")
-        rng = np.random.default_rng(np.random.SeedSequence([seed, 1_000_003]))
-        return (init,) + tuple(param.random_start(rng) for _ in range(int(starts) - 1))
-    if isinstance(starts, Sequence) and starts and all(isinstance(s, Mapping) for s in starts):
-        points = []
-        for given in starts:
-            _names(list(given), "a start point", names)
-            point = init.copy()
-            for k, name in enumerate(names):
-                if name in given:
-                    point[k] = float(given[name])
-            points.append(np.clip(point, lower, upper))
-        return tuple(points)
-    raise TypeError(f"starts must be a count or a non-empty list of dicts, got {starts!r}")
+    starts = check_starts(starts)
+    if isinstance(starts, int):
+        rng = start_generator(seed)
+        return (init,) + tuple(param.random_start(rng) for _ in range(starts - 1))
+    points = []
+    for given in starts:
+        _names(list(given), "a start point", names)
+        point = init.copy()
+        for k, name in enumerate(names):
+            if name in given:
+                point[k] = float(given[name])
+        points.append(np.clip(point, lower, upper))
+    return tuple(points)
 
 
 def _initial(param: Parametrisation, init: Mapping[str, float] | None) -> np.ndarray:

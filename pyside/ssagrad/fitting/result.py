@@ -261,6 +261,8 @@ def build_result(setup: FitSetup, states: list[StartState]) -> FitResult:
         "optimizer": setup.optimizer.config(),
         "ssagrad_version": __version__,
     }
+    if setup.parametrisation is not None:
+        info["parametrisation"] = type(setup.parametrisation).__name__
     return FitResult(
         dict(starts[0].params), starts, history_dataset(setup, states), setup.data, info
     )

@@ -14,7 +14,8 @@ contain it. Two ways to choose among the ``K`` candidates:
   ``estimator="score"`` its gradient is estimated without bias by the score function
   of the mixture: ``e_k - w`` for the logits and the path score of the cell's own
   candidate for the rates (leave-one-out baseline over all cells); the cost per step
-  does not grow with ``K``. ``estimator="smoothing"`` also applies.
+  does not grow with ``K``. A cell that reaches the event cap is frozen there and its
+  path score is cut at the cap. ``estimator="smoothing"`` also applies.
 
 The learned network is the selected candidate (stepped) or the candidate of largest
 weight (softmax).
@@ -234,6 +235,9 @@ class LibraryOfSystems(Structure):
                 [self.library.order(i) for i in indices],
             )
             columns = [self.n_head + self.position[i] for i in indices]
+            # A cell at the event cap has no path score from the cap on (NaN): cut it there;
+            # its frozen state still counts in the loss and in the logits' score.
+            path = np.where(np.isfinite(path), path, 0.0)
             scores[np.ix_(cells, np.arange(n_t), columns)] = path * slope
             scores[cells, :, k] += 1.0
         scores[:, :, : self.n_head] -= weights

@@ -2,7 +2,8 @@
 
     python -m ssagrad.structure.bench --out DIR [--seeds 10] [--steps 300] [--docs FILE]
 
-For each system (SIR and Lotka-Volterra with their zoo defaults; synthetic data of
+For each system (SIR at a fifth of the zoo's population, Lotka-Volterra and bimolecular
+association with their zoo defaults; synthetic data of
 :data:`CELLS` cells at :data:`POINTS` times, data seed 1), every row of :data:`ROWS` is
 learned from ``--seeds`` seeds (seed ``s`` fixes the starting structure and every
 simulation) with :func:`ssagrad.structure.learn`. Per run: the final RMSE of the learned
@@ -10,6 +11,8 @@ network's mean counts against the data's (2000 fresh cells), its active reaction
 they are exactly the true ones, the steps taken and the wall time. ``DIR/runs.csv`` holds
 every run, ``DIR/table.md`` the table; ``--docs FILE`` also replaces the table between the
 markers ``<!-- structure-bench:start -->`` and ``<!-- structure-bench:end -->`` in FILE.
+Runs already in ``DIR/runs.csv`` (same system, row, seed and steps) are reused, so an
+interrupted or extended benchmark continues where it stopped.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import os
 import platform
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -61,9 +64,16 @@ class Row:
     paper: str = ""
 
 
+def small_sir() -> models.Model:
+    """The zoo's SIR at a fifth of its population: (S, I, R) = (190, 10, 0) and
+    beta = 5e-4, so that beta * N and gamma (0.01), hence the epidemic's shape, stay."""
+    return replace(models.sir(), params={"beta": 5e-4, "gamma": 0.01}, x0={"S": 190, "I": 10})
+
+
 SYSTEMS = (
-    System("SIR", models.sir, 25.0, 250.0),
+    System("SIR", small_sir, 25.0, 250.0),
     System("Lotka-Volterra", models.lotka_volterra, 1.0, 10.0),
+    System("association", models.bimolecular_association, 0.25, 2.5),
 )
 SMOOTHING = {"estimator": "smoothing", "sigma": 0.1, "directions": 8, "n": 50}
 SCORE = {"estimator": "score", "n": 50}
@@ -136,6 +146,7 @@ def run_one(system: System, row: Row, seed: int, steps: int, threads: int | None
         "steps": result.steps,
         "wall": time.perf_counter() - began,
         "reactions": " ; ".join(result.active),
+        "error": "",
     }
 
 
@@ -154,13 +165,16 @@ def table(runs: list[dict], floors: dict[str, float]) -> list[str]:
     for system in dict.fromkeys(r["system"] for r in runs):
         truth = next(s for s in SYSTEMS if s.name == system).model().network.n_reactions
         for label in dict.fromkeys(r["row"] for r in runs if r["system"] == system):
-            subset = [r for r in runs if r["system"] == system and r["row"] == label]
+            every = [r for r in runs if r["system"] == system and r["row"] == label]
+            subset = [r for r in every if not r["error"]] or every
+            failed = len(every) - sum(not r["error"] for r in every)
+            note = f" ({failed} failed)" if failed else ""
             paper = next(row.paper for row in ROWS if row.label == label)
             lines.append(
                 f"| {system} | {label} | {_spread([r['rmse'] for r in subset])} | "
                 f"{_spread([r['rmse_all'] for r in subset])} | "
                 f"{_spread([r['active'] for r in subset], '.0f')} (truth {truth}) | "
-                f"{sum(bool(r['recovered']) for r in subset)} / {len(subset)} | "
+                f"{sum(bool(r['recovered']) for r in every)} / {len(every)}{note} | "
                 f"{int(np.median([r['steps'] for r in subset]))} | "
                 f"{_spread([r['wall'] for r in subset], '.0f')} | {paper} |"
             )
@@ -171,18 +185,19 @@ def table(runs: list[dict], floors: dict[str, float]) -> list[str]:
     ]
 
 
-def write(out: Path, runs: list[dict], floors: dict[str, float], seconds: float, docs=None) -> str:
+def write(
+    out: Path, runs: list[dict], floors: dict[str, float], seconds: float, docs=None, workers=1
+) -> str:
     """Write ``runs.csv`` and ``table.md`` (and the docs' table); return the table text."""
     out.mkdir(parents=True, exist_ok=True)
-    with open(out / "runs.csv", "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(runs[0]))
-        writer.writeheader()
-        writer.writerows(runs)
+    _save(out / "runs.csv", runs)
     seeds = len({r["seed"] for r in runs})
+    total = sum(r["wall"] for r in runs) / 60
     note = (
-        f"{seeds} seeds per row, {len(runs)} runs, {seconds / 60:.0f} min in total on "
-        f"{os.cpu_count()} cores ({platform.processor() or platform.machine()}, shared, "
-        f"`nice -n 15`)."
+        f"{seeds} seeds per row, {len(runs)} runs whose wall times add up to {total:.0f} min; "
+        f"the last call took {seconds / 60:.0f} min with {workers} worker process(es) of one "
+        f"kernel thread each, on {os.cpu_count()} cores ({platform.machine()}) shared with "
+        f"other work, under `nice -n 15`."
     )
     text = "\n".join([*table(runs, floors), "", note]) + "\n"
     (out / "table.md").write_text(text)
@@ -196,23 +211,82 @@ def write(out: Path, runs: list[dict], floors: dict[str, float], seconds: float,
     return text
 
 
+FIELDS = ("system", "row", "seed", "initial_loss", "rmse", "rmse_all", "active", "recovered",
+          "steps", "wall", "reactions", "error")  # fmt: skip
+
+
 def _task(task: tuple) -> dict:
+    """One run; a run that fails is recorded as such (with the error), not raised."""
     system, row, seed, steps = task
-    r = run_one(system, row, seed, steps, threads=1)
+    began = time.perf_counter()
+    try:
+        r = run_one(system, row, seed, steps, threads=1)
+    except Exception as err:  # a diverging or runaway run is a result too
+        nan = float("nan")
+        r = dict(
+            zip(FIELDS, (system.name, row.label, seed, nan, nan, nan, 0, False, 0), strict=False)
+        )
+        r.update(
+            wall=time.perf_counter() - began,
+            reactions="",
+            error=f"{type(err).__name__}: {err}"[:300],
+        )
     print(f"{system.name:15s} {row.label:45s} seed {seed}: RMSE {r['rmse']:.3g} "
           f"({r['rmse_all']:.3g}), {r['active']} active, recovered {r['recovered']}, "
-          f"{r['wall']:.0f} s", flush=True)  # fmt: skip
+          f"{r['wall']:.0f} s {r['error'][:80]}", flush=True)  # fmt: skip
     return r
 
 
-def _run_all(tasks: list[tuple], workers: int) -> list[dict]:
-    """Every task, in worker processes if ``workers > 1`` (results in task order)."""
+def _key(task: tuple) -> tuple:
+    system, row, seed, steps = task
+    return (system.name, row.label, str(seed), str(steps))
+
+
+def _row_key(r: dict) -> tuple:
+    return (r["system"], r["row"], str(r["seed"]), str(r["steps_requested"]))
+
+
+def _previous(path: Path) -> dict[tuple, dict]:
+    """Runs of an earlier call with the same ``--out``, by (system, row, seed, steps): a
+    run depends on nothing else, so an interrupted or extended benchmark reuses them."""
+    if not path.is_file():
+        return {}
+    with open(path, newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    for r in rows:
+        for name in ("initial_loss", "rmse", "rmse_all", "wall"):
+            r[name] = float(r[name])
+        r["active"], r["steps"] = int(r["active"]), int(r["steps"])
+        r["recovered"] = r["recovered"] == "True"
+    return {_row_key(r): r for r in rows}
+
+
+def _save(path: Path, runs: list[dict]) -> None:
+    with open(path, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=[*FIELDS, "steps_requested"])
+        writer.writeheader()
+        writer.writerows(runs)
+
+
+def _run_all(tasks: list[tuple], workers: int, path: Path, done: dict) -> dict[tuple, dict]:
+    """Run ``tasks`` (in worker processes if ``workers > 1``), saving ``path`` after each."""
+    results = dict(done)
+
+    def keep(task: tuple, r: dict) -> None:
+        r["steps_requested"] = task[3]
+        results[_key(task)] = r
+        _save(path, list(results.values()))
+
     if workers <= 1:
-        return [_task(t) for t in tasks]
+        for task in tasks:
+            keep(task, _task(task))
+        return results
     import multiprocessing
 
     with multiprocessing.get_context("spawn").Pool(workers) as pool:
-        return pool.map(_task, tasks, chunksize=1)
+        for task, r in zip(tasks, pool.imap(_task, tasks, chunksize=1), strict=True):
+            keep(task, r)
+    return results
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -230,9 +304,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     tasks = [
         (s, row, seed, args.steps) for s in systems for row in ROWS for seed in range(args.seeds)
     ]
-    runs = _run_all(tasks, args.workers)
+    args.out.mkdir(parents=True, exist_ok=True)
+    path = args.out / "runs.csv"
+    done = _previous(path)
+    results = _run_all([t for t in tasks if _key(t) not in done], args.workers, path, done)
+    runs = [results[_key(t)] for t in tasks]
     floors = {s.name: truth_rmse(s) for s in systems}
-    print(write(args.out, runs, floors, time.perf_counter() - began, args.docs))
+    print(write(args.out, runs, floors, time.perf_counter() - began, args.docs, args.workers))
     return 0
 
 

@@ -28,7 +28,7 @@ from .library import library
 FORMULATIONS = ("library_of_reactions", "coefficient_steps", "reaction_steps", "library_of_systems")
 #: Fit settings of ``learn`` where the caller gives none (Kreikemeyer et al.: RMSE of the
 #: mean trajectories, smoothing, Adam).
-DEFAULTS = {"loss": "rmse", "estimator": "smoothing", "n": 100, "lr": 0.05, "n_eval": 1000}
+DEFAULTS = {"loss": "rmse", "estimator": "smoothing", "n": 100, "lr": 0.1, "n_eval": 1000}
 #: Smoothing settings of ``learn`` (``sigma`` in units of ``u``: half a step at unit 0.2).
 SMOOTHING_DEFAULTS = {"sigma": 0.1, "directions": 16}
 #: Seed stream and cells of the final evaluation of the learned network.
@@ -147,7 +147,7 @@ def learn(
     **fit_options :
         Passed to :func:`ssagrad.fit`; ``learn`` defaults to ``loss="rmse"``,
         ``estimator="smoothing"`` (``sigma=0.1``, ``directions=16``), ``n=100``,
-        ``lr=0.05``, ``n_eval=1000``. Unbiased estimators apply to the library of
+        ``lr=0.1``, ``n_eval=1000``. Unbiased estimators apply to the library of
         reactions (``"altpath"``; ``"score"`` cannot see a rate at exactly 0 switch on)
         and ``"score"`` to the softmax library of systems.
 
