@@ -236,3 +236,24 @@ def test_strong_sparsity_switches_every_reaction_off_exactly(bd_data):
                         estimator="altpath", lr=0.2, sparsity=1e4, progress=False)  # fmt: skip
     assert set(r.fit.params.values()) == {0.0}  # u = 0: rates exactly 0
     assert r.n_active == 0 and r.network.to_text() == "@species A\n0.0, 0 --> 0"
+
+
+def test_benchmark_command_writes_the_table_and_reuses_runs(tmp_path, monkeypatch):
+    from ssagrad.structure import bench
+
+    docs = tmp_path / "page.md"
+    docs.write_text(f"intro\n{bench.START}\nold\n{bench.END}\noutro\n")
+    argv = ["--out", str(tmp_path), "--seeds", "1", "--steps", "2", "--systems", "association"]
+    assert bench.main([*argv, "--docs", str(docs)]) == 0
+    page = docs.read_text()
+    assert page.startswith("intro\n") and page.endswith("outro\n") and "old" not in page
+    assert page.count("| association |") == len(bench.ROWS)
+    runs = (tmp_path / "runs.csv").read_text().splitlines()
+    assert len(runs) == 1 + len(bench.ROWS)
+
+    def fail(*args, **kwargs):
+        raise AssertionError("a finished run was simulated again")
+
+    monkeypatch.setattr(bench, "run_one", fail)
+    assert bench.main(argv) == 0  # every run is reused from runs.csv
+    assert (tmp_path / "runs.csv").read_text().splitlines() == runs

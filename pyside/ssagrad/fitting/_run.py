@@ -12,6 +12,7 @@ partial result is returned.
 
 from __future__ import annotations
 
+import copy
 import multiprocessing
 import os
 import pickle
@@ -218,10 +219,12 @@ def _init_worker(setup: FitSetup, messages, stop, threads: int) -> None:
 def _work(state: StartState) -> None:
     setup, messages, stop = _worker["setup"], _worker["messages"], _worker["stop"]
     try:
+        # A queue pickles in a background thread, later: send a snapshot, or the main
+        # process may see a later step in place of this one (and skip its callback).
         for current in run_start(setup, _worker["context"], state, stop.is_set):
-            messages.put(("state", current))
+            messages.put(("state", copy.deepcopy(current)))
         if state.status == "interrupted":
-            messages.put(("state", state))
+            messages.put(("state", copy.deepcopy(state)))
     except BaseException as err:  # report any failure to the main process
         messages.put(("error", (state.start, f"{type(err).__name__}: {err}")))
     finally:
