@@ -194,10 +194,9 @@ def write(
     seeds = len({r["seed"] for r in runs})
     total = sum(r["wall"] for r in runs) / 60
     note = (
-        f"{seeds} seeds per row, {len(runs)} runs whose wall times add up to {total:.0f} min; "
-        f"the last call took {seconds / 60:.0f} min with {workers} worker process(es) of one "
-        f"kernel thread each, on {os.cpu_count()} cores ({platform.machine()}) shared with "
-        f"other work, under `nice -n 15`."
+        f"{seeds} seeds per row, {len(runs)} runs whose wall times add up to {total:.0f} min "
+        f"(one kernel thread each, run {workers} at a time, on {os.cpu_count()} cores "
+        f"({platform.machine()}) shared with other work, under `nice -n 15`)."
     )
     text = "\n".join([*table(runs, floors), "", note]) + "\n"
     (out / "table.md").write_text(text)
