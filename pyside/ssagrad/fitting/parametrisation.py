@@ -78,6 +78,29 @@ class Parametrisation(ABC):
 
     Subclasses set :attr:`names` and :attr:`species` and implement :meth:`initial` and
     :meth:`realise`; the other methods have defaults.
+
+    Examples
+    --------
+    A birth-death network whose birth is a dimer above ``u[1] > 0.5`` (a structure that
+    changes in a step), fitted with smoothing in ``u``:
+
+    >>> import numpy as np, ssagrad
+    >>> from ssagrad.fitting import Parametrisation, Realisation
+    >>> class Birth(Parametrisation):
+    ...     names, species = ("log_k", "dimer"), ("A",)
+    ...     nets = [ssagrad.parse(f"k, 0 --> {b}\\ng, A --> 0") for b in ("A", "2A")]
+    ...     def initial(self):
+    ...         return np.array([1.0, 0.2])
+    ...     def realise(self, u):
+    ...         net = self.nets[int(u[1] > 0.5)]
+    ...         return Realisation(net, net.arrays(), np.array([np.exp(u[0]), 1.0]))
+    >>> data = ssagrad.simulate(ssagrad.parse("k, 0 --> A\\ng, A --> 0"), {"k": 5.0, "g": 1.0},
+    ...                         {"A": 0}, [2.0, 4.0], n=200, seed=1)
+    >>> r = ssagrad.fit(Birth(), data, x0={"A": 0}, loss="rmse", estimator="smoothing",
+    ...                 steps=40, n=50, directions=4, sigma=0.1, n_eval=200, seed=1,
+    ...                 progress=False)
+    >>> bool(abs(np.exp(r.params["log_k"]) - 5.0) < 1.5), r.params["dimer"] < 0.5
+    (True, True)
     """
 
     #: Names of the coordinates of ``u`` (the keys of ``FitResult.params``).

@@ -30,6 +30,8 @@ from typing import Any
 
 import numpy as np
 
+from ..estimators._problem import Problem
+from ..estimators._samples import GradientSamples
 from ..estimators._score import ScoreSamples
 from ..fitting.parametrisation import Realisation, simulate_capped
 from ..network import Network
@@ -197,7 +199,9 @@ class LibraryOfSystems(Structure):
         for k in np.unique(choice):
             yield int(k), np.flatnonzero(choice == k)
 
-    def simulate(self, u, base, engine, seeds, max_events):
+    def simulate(
+        self, u: np.ndarray, base: Problem, engine: Any, seeds: np.ndarray, max_events: int
+    ) -> np.ndarray:
         if self.selection == "stepped":
             return super().simulate(u, base, engine, seeds, max_events)
         u = np.asarray(u, dtype=np.float64)
@@ -210,7 +214,16 @@ class LibraryOfSystems(Structure):
             )
         return states
 
-    def estimate(self, u, base, engine, estimator, n, seed, options):
+    def estimate(
+        self,
+        u: np.ndarray,
+        base: Problem,
+        engine: Any,
+        estimator: str,
+        n: int,
+        seed: int,
+        options: dict,
+    ) -> GradientSamples:
         if estimator != "score" or self.selection != "softmax":
             return super().estimate(u, base, engine, estimator, n, seed, options)
         unknown = set(options) - {"max_events"}
