@@ -92,7 +92,7 @@ class RateLaw:
 
 
 def _term_str(term: Term) -> str:
-    return term if isinstance(term, str) else repr(float(term))
+    return term if isinstance(term, str) else repr(float(term) + 0.0)  # + 0.0: no "-0.0"
 
 
 @dataclass(frozen=True)
@@ -247,6 +247,28 @@ class Network:
         if self._text is None:
             object.__setattr__(self, "_text", "\n".join(str(r) for r in self.reactions))
         return self._text
+
+    def to_text(self) -> str:
+        """The network in ssagrad's text syntax; ``ssagrad.parse(net.to_text()) == net``.
+
+        One reaction per line as :func:`ssagrad.parse` reads it. When the species order
+        is not the order of first appearance in the reactions (or a species takes part in
+        no reaction), a first line ``@species A B C`` (as in Catalyst) declares it.
+
+        Examples
+        --------
+        >>> import ssagrad
+        >>> net = ssagrad.Network(ssagrad.parse("k, S + I --> 2I").reactions, ("S", "I", "R"))
+        >>> print(net.to_text())
+        @species S I R
+        k, S + I --> 2I
+        >>> ssagrad.parse(net.to_text()) == net
+        True
+        """
+        body = str(self)
+        if Network(self.reactions).species == self.species:
+            return body
+        return f"@species {' '.join(self.species)}\n{body}"
 
     @property
     def n_species(self) -> int:

@@ -12,9 +12,11 @@ from ..estimators import EnsembleLoss
 from ..models import Model
 from ..network import Network
 from . import _run
+from ._psetup import build_parametrised_setup
 from ._setup import build_setup
 from .losses import Loss
 from .optimizers import Optimizer
+from .parametrisation import Parametrisation
 from .reparam import Reparametrisation
 from .result import FitResult
 
@@ -23,7 +25,7 @@ DEFAULT_N = 1000
 
 
 def fit(
-    net: Network | Model,
+    net: Network | Model | Parametrisation,
     data: xr.Dataset | xr.DataArray | str | os.PathLike,
     x0: Mapping[str, int] | None = None,
     loss: str | Loss | EnsembleLoss | Callable = "w1",
@@ -31,7 +33,7 @@ def fit(
     init: Mapping[str, float] | None = None,
     fixed: Sequence[str] = (),
     bounds: Mapping[str, tuple[float, float]] | None = None,
-    reparam: str | Reparametrisation | Mapping[str, str | Reparametrisation] = "log",
+    reparam: str | Reparametrisation | Mapping[str, str | Reparametrisation] | None = None,
     optimizer: str | Optimizer = "adam",
     steps: int = 300,
     n: int = DEFAULT_N,
@@ -66,9 +68,12 @@ def fit(
 
     Parameters
     ----------
-    net : Network or Model
+    net : Network, Model or Parametrisation
         The network; a zoo :class:`~ssagrad.models.Model` supplies default ``x0`` and
-        ``init``.
+        ``init``. A :class:`~ssagrad.fitting.Parametrisation` maps the fitted parameters
+        to a network *and* its rates (structure learning, :mod:`ssagrad.structure`); its
+        coordinates are then the parameters, with its own scales and bounds (see
+        :mod:`ssagrad.fitting.parametrisation`).
     data : xarray.Dataset, DataArray or path
         Counts ``x(sample, time, species)`` (NaN for a missing cell), e.g. the output of
         :func:`ssagrad.simulate` or :func:`ssagrad.read_data`. Observed species may be a
@@ -89,7 +94,8 @@ def fit(
         starts are drawn within them.
     reparam : str, Reparametrisation or mapping
         ``"log"`` (default), ``"kreikemeyer"`` or ``"identity"``, for all fitted
-        parameters or per parameter (see :mod:`ssagrad.fitting.reparam`).
+        parameters or per parameter (see :mod:`ssagrad.fitting.reparam`). Not with a
+        Parametrisation.
     optimizer : {"adam", "sgd"} or Optimizer
         With ``lr``, ``clip`` (gradient-norm clipping) and ``schedule`` (``"cosine"``
         default, ``"constant"``, ``"exponential"`` or ``factor(step, steps)``).
@@ -163,9 +169,7 @@ def fit(
         for key, value in (("lr", lr), ("clip", clip), ("schedule", schedule))
         if value is not None
     }
-    setup = build_setup(
-        net,
-        data,
+    arguments = dict(
         x0=x0,
         loss=loss,
         estimator=estimator,
@@ -188,6 +192,10 @@ def fit(
         options=estimator_options,
         client=client,
     )
+    if isinstance(net, Parametrisation):
+        setup = build_parametrised_setup(net, data, arguments)
+    else:
+        setup = build_setup(net, data, **arguments)
     return _run.run(
         setup,
         progress=progress,

@@ -11,6 +11,7 @@ on the setup); :func:`apply` ignores the ones it already has.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 
 from ._loop import Context, StartState, run_start
@@ -68,10 +69,11 @@ def work(
 ) -> None:
     """Run one start, sending a delta after every step, an error if it fails, and an end."""
     try:
+        # A queue may pickle later, in a background thread: send copies, never live state.
         for current in run_start(setup, context, state, should_stop):
-            put(("state", delta(current)))
+            put(("state", copy.deepcopy(delta(current))))
         if state.status == "interrupted":
-            put(("state", delta(state)))
+            put(("state", copy.deepcopy(delta(state))))
     except BaseException as err:  # report any failure to the main process
         put(("error", (state.start, f"{type(err).__name__}: {err}")))
     finally:

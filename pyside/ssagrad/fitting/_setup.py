@@ -55,10 +55,15 @@ class FitSetup:
     starts: tuple[np.ndarray, ...]
     stop_window: int | None
     backend: str | None
+    #: A :class:`~ssagrad.fitting.Parametrisation` (then the optimised "parameters" are
+    #: its coordinates ``u`` and ``network`` is its realisation at the first start).
+    parametrisation: Any = None
 
     @property
     def parameters(self) -> tuple[str, ...]:
-        """All network parameter names."""
+        """All parameter names: the network's, or the parametrisation's coordinates."""
+        if self.parametrisation is not None:
+            return tuple(self.parametrisation.names)
         return self.network.parameters
 
     @property
@@ -99,6 +104,8 @@ class FitSetup:
             "starts": [s.tolist() for s in self.starts],
             "stop_window": self.stop_window,
         }
+        if self.parametrisation is not None:
+            description["parametrisation"] = self.parametrisation.config()
         return hashlib.sha256(json.dumps(description, sort_keys=True).encode()).hexdigest()[:20]
 
 
@@ -246,12 +253,9 @@ def _starts(
     transform: Transform,
     seed: int,
 ) -> tuple[np.ndarray, ...]:
-    if isinstance(starts, bool):
-        raise TypeError(f"starts must be a count or a list of dicts, got {starts!r}")
-    if isinstance(starts, numbers.Integral):
-        if starts < 1:
-            raise ValueError(f"starts must be at least 1, got {starts}")
-        rng = np.random.default_rng(np.random.SeedSequence([seed, 1_000_003]))
+    starts = check_starts(starts)
+    if isinstance(starts, int):
+        rng = start_generator(seed)
         points = [init.copy()]
         for _ in range(int(starts) - 1):
             point = init.copy()
@@ -270,18 +274,34 @@ def _starts(
                 point[i] = rmap.forward(rng.uniform(max(low, rmap.u_range()[0]), high))
             points.append(point)
         return tuple(points)
+    points = []
+    for given in starts:
+        _names(list(given), "a start point", names)
+        point = init.copy()
+        for k, i in enumerate(free):
+            if names[k] in given:
+                point[i] = float(given[names[k]])
+                transform.maps[k].check_init(names[k], point[i])
+        points.append(point)
+    return tuple(points)
+
+
+def check_starts(starts: Any) -> int | Sequence[Mapping]:
+    """``starts`` as a count ``>= 1`` or a non-empty list of dicts, else an error."""
+    if isinstance(starts, bool):
+        raise TypeError(f"starts must be a count or a list of dicts, got {starts!r}")
+    if isinstance(starts, numbers.Integral):
+        if starts < 1:
+            raise ValueError(f"starts must be at least 1, got {starts}")
+        return int(starts)
     if isinstance(starts, Sequence) and starts and all(isinstance(s, Mapping) for s in starts):
-        points = []
-        for given in starts:
-            _names(list(given), "a start point", names)
-            point = init.copy()
-            for k, i in enumerate(free):
-                if names[k] in given:
-                    point[i] = float(given[names[k]])
-                    transform.maps[k].check_init(names[k], point[i])
-            points.append(point)
-        return tuple(points)
+        return starts
     raise TypeError(f"starts must be a count or a non-empty list of dicts, got {starts!r}")
+
+
+def start_generator(seed: int) -> np.random.Generator:
+    """The generator of the random starting points of ``seed``."""
+    return np.random.default_rng(np.random.SeedSequence([seed, 1_000_003]))
 
 
 def _positive_int(value: Any, name: str, minimum: int = 1) -> int:
@@ -317,6 +337,7 @@ def build_setup(
     client: Any = None,
 ) -> FitSetup:
     """Check every argument of :func:`ssagrad.fit` and build the setup."""
+    reparam = "log" if reparam is None else reparam
     model = net if isinstance(net, Model) else None
     if model is not None:
         net = model.network
