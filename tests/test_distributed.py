@@ -196,3 +196,18 @@ def test_cli_fit_runs_its_starts_on_a_local_cluster(tmp_path, bd_data):
     assert (tmp_path / "a" / "params.json").read_text() == (
         tmp_path / "b" / "params.json"
     ).read_text()
+
+
+def test_structure_sweep_runs_as_tasks_and_equals_the_local_sweep(client, tmp_path):
+    from ssagrad.structure import bench
+
+    system = next(s for s in bench.SYSTEMS if s.name == "association")
+    tasks = [(system, row, 0, 2) for row in bench.ROWS[:2]]
+    local = bench._run_all(tasks, 1, tmp_path / "local.csv", {})
+    remote = bench._run_all(tasks, 1, tmp_path / "remote.csv", {}, client)
+
+    def without_wall(runs):
+        return {key: {k: v for k, v in r.items() if k != "wall"} for key, r in runs.items()}
+
+    assert without_wall(remote) == without_wall(local)
+    assert all(not r["error"] for r in remote.values())

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
-import os
 import sys
 from pathlib import Path
 
@@ -12,6 +10,7 @@ import numpy as np
 
 from . import models
 from ._version import __version__
+from .distributed import client_for
 from .simulate import METHODS
 
 
@@ -88,7 +87,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
     init = _key_values(args.init, "--init", float) or None
     if isinstance(net, models.Model) and init is not None:
         init = {**net.params, **init}
-    with _dask_client(args.scheduler) as client:
+    with client_for(args.scheduler) as client:
         result = _fit_command(fit, net, args, init, out, client)
     out.mkdir(parents=True, exist_ok=True)
     (out / "params.json").write_text(json.dumps(result.params, indent=2) + "\n")
@@ -162,33 +161,6 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
-@contextlib.contextmanager
-def _dask_client(address: str | None):
-    """A Dask client for ``--scheduler`` (None: no client), closed on exit.
-
-    ``local`` starts a LocalCluster of one single-threaded worker process per core; any
-    other value is the address of a running scheduler (``tcp://host:8786``).
-    """
-    if address is None:
-        yield None
-        return
-    from .distributed import require_dask
-
-    distributed = require_dask()
-    if address == "local":
-        cores = os.cpu_count() or 1
-        with (
-            distributed.LocalCluster(
-                n_workers=cores, threads_per_worker=1, dashboard_address=None
-            ) as cluster,
-            distributed.Client(cluster) as client,
-        ):
-            yield client
-    else:
-        with distributed.Client(address) as client:
-            yield client
-
-
 def _fit_command(fit, net, args: argparse.Namespace, init, out: Path, client):
     """``fit`` with the command's arguments (and the Dask client, if any)."""
     return fit(
@@ -228,7 +200,7 @@ def cmd_repro(args: argparse.Namespace) -> int:
             raise ValueError(f"--out {str(out)!r} exists and is not a folder")
         size = "quick" if args.quick else "full"
         print(f"{name} ({size}): {repro.EXPERIMENTS[name][1]} -> {out}", flush=True)
-        with _dask_client(args.scheduler) as client:
+        with client_for(args.scheduler) as client:
             report = repro.run(
                 name, out, quick=args.quick, progress=not args.no_progress, client=client
             )

@@ -17,12 +17,15 @@ client is given. See ``docs/distributed.md``.
 
 from __future__ import annotations
 
+import contextlib
+import os
+from collections.abc import Iterator
 from typing import Any
 
 from ..backends import Backend, get_backend
 from ._engine import DaskEngine, check_client, require_dask
 
-__all__ = ["DaskEngine", "check_client", "engine_for", "require_dask"]
+__all__ = ["DaskEngine", "check_client", "client_for", "engine_for", "require_dask"]
 
 
 def engine_for(backend: str | None, client: Any = None, chunk: int | None = None) -> Backend:
@@ -32,3 +35,38 @@ def engine_for(backend: str | None, client: Any = None, chunk: int | None = None
             raise ValueError("chunk= applies to runs on a Dask cluster: pass client= too")
         return get_backend(backend)
     return DaskEngine(client, backend, chunk)
+
+
+@contextlib.contextmanager
+def client_for(address: str | None) -> Iterator[Any]:
+    """A Dask client for a command's ``--scheduler`` option, closed on exit.
+
+    Parameters
+    ----------
+    address : str or None
+        None: no client (yields None). ``"local"``: a ``LocalCluster`` of one
+        single-threaded worker process per core. Anything else: the address of a running
+        scheduler (``tcp://host:8786``).
+
+    Examples
+    --------
+    >>> with client_for(None) as client:
+    ...     print(client)
+    None
+    """
+    if address is None:
+        yield None
+        return
+    distributed = require_dask()
+    if address == "local":
+        cores = os.cpu_count() or 1
+        with (
+            distributed.LocalCluster(
+                n_workers=cores, threads_per_worker=1, dashboard_address=None
+            ) as cluster,
+            distributed.Client(cluster) as client,
+        ):
+            yield client
+    else:
+        with distributed.Client(address) as client:
+            yield client

@@ -1,6 +1,7 @@
 """The structure-learning benchmark behind ``docs/structure.md``.
 
     python -m ssagrad.structure.bench --out DIR [--seeds 10] [--steps 300] [--docs FILE]
+        [--workers K | --scheduler ADDRESS|local]
 
 For each system (SIR at a fifth of the zoo's population, Lotka-Volterra and bimolecular
 association with their zoo defaults; synthetic data of
@@ -12,7 +13,9 @@ they are exactly the true ones, the steps taken and the wall time. ``DIR/runs.cs
 every run, ``DIR/table.md`` the table; ``--docs FILE`` also replaces the table between the
 markers ``<!-- structure-bench:start -->`` and ``<!-- structure-bench:end -->`` in FILE.
 Runs already in ``DIR/runs.csv`` (same system, row, seed and steps) are reused, so an
-interrupted or extended benchmark continues where it stopped.
+interrupted or extended benchmark continues where it stopped. ``--workers K`` runs K
+local processes; ``--scheduler`` runs every run as a task on a Dask cluster (a scheduler's
+address, or ``local`` for a ``LocalCluster`` on this machine), saving each as it arrives.
 """
 
 from __future__ import annotations
@@ -25,11 +28,13 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from .. import models
 from ..data import observed
+from ..distributed import client_for
 from ..simulate import simulate
 from ._result import mean_rmse
 from .learn import learn
@@ -267,8 +272,11 @@ def _save(path: Path, runs: list[dict]) -> None:
         writer.writerows(runs)
 
 
-def _run_all(tasks: list[tuple], workers: int, path: Path, done: dict) -> dict[tuple, dict]:
-    """Run ``tasks`` (in worker processes if ``workers > 1``), saving ``path`` after each."""
+def _run_all(
+    tasks: list[tuple], workers: int, path: Path, done: dict, client: Any = None
+) -> dict[tuple, dict]:
+    """Run ``tasks`` (on a Dask ``client``, or in worker processes if ``workers > 1``),
+    saving ``path`` after each."""
     results = dict(done)
 
     def keep(task: tuple, r: dict) -> None:
@@ -276,6 +284,13 @@ def _run_all(tasks: list[tuple], workers: int, path: Path, done: dict) -> dict[t
         results[_key(task)] = r
         _save(path, list(results.values()))
 
+    if client is not None:
+        from distributed import as_completed
+
+        futures = {client.submit(_task, task, pure=False): task for task in tasks}
+        for future in as_completed(futures):
+            keep(futures[future], future.result())
+        return results
     if workers <= 1:
         for task in tasks:
             keep(task, _task(task))
@@ -297,7 +312,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--docs", type=Path, default=None, help="docs page whose table to replace")
     parser.add_argument("--systems", nargs="*", default=None, help="subset of system names")
     parser.add_argument("--workers", type=int, default=1, help="processes (1 kernel thread each)")
+    parser.add_argument(
+        "--scheduler", default=None, help="run on a Dask cluster: its address, or 'local'"
+    )
     args = parser.parse_args(argv)
+    if args.scheduler is not None and args.workers != 1:
+        parser.error("--workers and --scheduler exclude each other")
     began = time.perf_counter()
     systems = [s for s in SYSTEMS if args.systems is None or s.name in args.systems]
     tasks = [
@@ -306,7 +326,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / "runs.csv"
     done = _previous(path)
-    results = _run_all([t for t in tasks if _key(t) not in done], args.workers, path, done)
+    todo = [t for t in tasks if _key(t) not in done]
+    with client_for(args.scheduler) as client:
+        results = _run_all(todo, args.workers, path, done, client)
     runs = [results[_key(t)] for t in tasks]
     floors = {s.name: truth_rmse(s) for s in systems}
     print(write(args.out, runs, floors, time.perf_counter() - began, args.docs, args.workers))
