@@ -3,9 +3,17 @@
 The telegraph model to ``t = 10`` for ``10^5`` trajectories (``scale`` multiplies it),
 timed best-of-3 in one process: the native threaded kernel with 1 and with 2 threads,
 and the same ensemble on a ``LocalCluster`` of 1 and of 2 single-threaded worker
-processes (default chunking). Reported: trajectories and SSA events per second, and
-Dask's overhead against native threads at equal cores. Every Dask result is checked
-identical to the native one.
+processes (default chunking). Two workloads:
+
+* **gathered**: the whole ensemble (``sample x time x species`` counts) back in the
+  calling process, ``simulate(..., client=)``; Dask pays for moving it;
+* **reduced**: the mean over samples of a lazy ensemble, ``simulate(..., lazy=True)``
+  reduced on the workers (``.x.mean("sample").compute()``), against the native
+  ensemble's mean; only the means travel.
+
+Reported: trajectories and SSA events per second, and Dask's overhead against native
+threads at equal cores and equal workload. Every Dask result is checked identical to the
+native one.
 """
 
 from __future__ import annotations
@@ -28,6 +36,7 @@ class DaskRow:
     """One configuration of the benchmark."""
 
     what: str
+    workload: str
     cores: int
     seconds: float
     trajectories: int
@@ -44,18 +53,37 @@ class DaskRow:
         return self.events / self.seconds
 
 
+def _workloads(model, n: int, **where) -> dict:
+    """The two workloads as zero-argument calls, with ``where`` (threads or client)."""
+
+    def gathered():
+        return simulate(model, n=n, seed=1, **where).x.values
+
+    def reduced():
+        if "client" in where:
+            lazy = simulate(model, n=n, seed=1, lazy=True, on_max_events="flag", **where)
+            return lazy.x.mean("sample").values
+        return simulate(model, n=n, seed=1, **where).x.mean("sample").values
+
+    return {"gathered": gathered, "reduced": reduced}
+
+
 def run(scale: float = 1.0, repeats: int = 3) -> list[DaskRow]:
-    """Time the workload natively and on local Dask clusters (see the module docstring)."""
+    """Time the workloads natively and on local Dask clusters (see the module docstring)."""
     from distributed import Client, LocalCluster
 
     model = models.telegraph()
     n = max(1000, int(TRAJECTORIES * scale))
     reference = simulate(model, n=n, seed=1)
+    expected = {"gathered": reference.x.values, "reduced": reference.x.mean("sample").values}
     events = int(reference.events.sum())
     rows = []
     for threads in (1, 2):
-        seconds, _ = best_of(repeats, lambda t=threads: simulate(model, n=n, seed=1, threads=t))
-        rows.append(DaskRow(f"native, {threads} thread(s)", threads, seconds, n, events))
+        for workload, call in _workloads(model, n, threads=threads).items():
+            seconds, _ = best_of(repeats, call)
+            rows.append(
+                DaskRow(f"native, {threads} thread(s)", workload, threads, seconds, n, events)
+            )
     for workers in (1, 2):
         with (
             LocalCluster(
@@ -63,34 +91,32 @@ def run(scale: float = 1.0, repeats: int = 3) -> list[DaskRow]:
             ) as cluster,
             Client(cluster) as client,
         ):
-
-            def call(client=client):
-                return simulate(model, n=n, seed=1, client=client)
-
-            first = call()  # workers load the compiled kernels
-            if not np.array_equal(first.x.values, reference.x.values):
-                raise AssertionError("the Dask ensemble differs from the native one")
-            seconds, _ = best_of(repeats, call)
-        rows.append(
-            DaskRow(f"Dask LocalCluster, {workers} worker process(es)", workers, seconds, n, events)
-        )
+            for workload, call in _workloads(model, n, client=client).items():
+                if not np.array_equal(call(), expected[workload]):  # also loads the kernels
+                    raise AssertionError(
+                        f"the Dask result ({workload}) differs from the native one"
+                    )
+                seconds, _ = best_of(repeats, call)
+                what = f"Dask LocalCluster, {workers} worker process(es)"
+                rows.append(DaskRow(what, workload, workers, seconds, n, events))
     return rows
 
 
 def format_table(rows: list[DaskRow]) -> str:
     """Markdown: throughput per configuration and the Dask overhead at equal cores."""
-    native = {r.cores: r.seconds for r in rows if r.what.startswith("native")}
+    native = {(r.workload, r.cores): r.seconds for r in rows if r.what.startswith("native")}
     lines = [
         f"telegraph to t = 10, {rows[0].trajectories:,} trajectories, "
         f"{rows[0].events:,} SSA events; {os.cpu_count()} cores; best of 3",
         "",
-        "| configuration | cores | wall s | trajectories/s | SSA events/s | vs native |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| workload | configuration | cores | wall s | trajectories/s | SSA events/s | vs native |",
+        "|---|---|---:|---:|---:|---:|---:|",
     ]
-    for r in rows:
-        versus = r.seconds / native[r.cores] - 1.0
+    for r in sorted(rows, key=lambda r: r.workload):
+        versus = r.seconds / native[r.workload, r.cores] - 1.0
         lines.append(
-            f"| {r.what} | {r.cores} | {r.seconds:.3f} | {r.trajectories_per_second:,.0f} | "
-            f"{r.events_per_second:,.0f} | {100 * versus:+.1f} % |"
+            f"| {r.workload} | {r.what} | {r.cores} | {r.seconds:.3f} | "
+            f"{r.trajectories_per_second:,.0f} | {r.events_per_second:,.0f} | "
+            f"{100 * versus:+.1f} % |"
         )
     return "\n".join(lines)
