@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import os
 import platform
 import time
@@ -29,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import models
+from .._files import write_text
 from ..data import observed
 from ..simulate import simulate
 from ._result import mean_rmse
@@ -199,14 +201,14 @@ def write(
         f"({platform.machine()}) shared with other work, under `nice -n 15`)."
     )
     text = "\n".join([*table(runs, floors), "", note]) + "\n"
-    (out / "table.md").write_text(text)
+    write_text(out / "table.md", text)
     if docs is not None:
         page = Path(docs).read_text()
         if START not in page or END not in page:
             raise ValueError(f"{docs} has no {START} ... {END} markers")
         head, rest = page.split(START, 1)
         page = head + START + "\n" + text + END + rest.split(END, 1)[1]
-        Path(docs).write_text(page)
+        write_text(docs, page)
     return text
 
 
@@ -261,10 +263,11 @@ def _previous(path: Path) -> dict[tuple, dict]:
 
 
 def _save(path: Path, runs: list[dict]) -> None:
-    with open(path, "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=[*FIELDS, "steps_requested"])
-        writer.writeheader()
-        writer.writerows(runs)
+    buffer = io.StringIO(newline="")
+    writer = csv.DictWriter(buffer, fieldnames=[*FIELDS, "steps_requested"])
+    writer.writeheader()
+    writer.writerows(runs)
+    write_text(path, buffer.getvalue())
 
 
 def _run_all(tasks: list[tuple], workers: int, path: Path, done: dict) -> dict[tuple, dict]:
