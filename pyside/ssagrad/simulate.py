@@ -43,6 +43,9 @@ def resolve_model(
 
 def default_times(net: Network | Model, times: Sequence[float] | np.ndarray | None):
     """``times``, or 21 points over a zoo model's horizon when ``times`` is None."""
+    if not isinstance(net, Network | Model):
+        hint = " (parse network text with ssagrad.parse first)" if isinstance(net, str) else ""
+        raise TypeError(f"expected a Network or Model, got {type(net).__name__}{hint}")
     if times is not None:
         return times
     if isinstance(net, Model):
