@@ -282,9 +282,7 @@ def _read_table(path: Path) -> _Table:
         raise ValueError(f"{path.name!r} has no species columns")
     if frame.duplicated(["sample", "time"]).any():
         row = frame[frame.duplicated(["sample", "time"])].iloc[0]
-        raise ValueError(
-            f"{path.name!r} lists sample {row['sample']} at time {row['time']} twice"
-        )
+        raise ValueError(f"{path.name!r} lists sample {row['sample']} at time {row['time']} twice")
     counts = _numbers(frame[species], path.name, "counts")
     times = _numbers(frame["time"], path.name, "times")
     return _Table(frame["sample"].astype(str).to_numpy(), times, species, counts)
