@@ -210,6 +210,8 @@ CASES = [
          "directions must be an integer >= 1, got 0"),
     Case("gradient", "smoothing at a zero rate",
          grad(estimator="smoothing", params={"k": 0.0, "g": 1.0}), V, "parameter 'k' is 0"),
+    Case("gradient", "keep_samples not a bool", grad(keep_samples="no"), TypeError,
+         "keep_samples must be True or False, got 'no'"),
     Case("gradient", "per-sample tangents over the memory limit",
          with_limit("16GB", grad(estimator="gumbel", n=10**8, times=np.arange(1.0, 101))),
          LIMIT, "per-sample tangents"),

@@ -92,3 +92,17 @@ def test_lazy_ensembles_are_checked_by_chunk():
 def test_parse_size_rejects(bad):
     with pytest.raises(ValueError, match="memory limit must be a positive size"):
         parse_size(bad)
+
+
+def test_keep_samples_false_drops_the_per_sample_arrays_only():
+    model = models.telegraph()
+    full = ssagrad.gradient(model, times=[1.0, 2.0], estimator="gumbel", n=200, seed=3)
+    small = ssagrad.gradient(
+        model, times=[1.0, 2.0], estimator="gumbel", n=200, seed=3, keep_samples=False
+    )
+    assert "tangent" in full and "x" in full
+    assert sorted(small.data_vars) == ["dmean", "dmean_se", "mean"]
+    assert "sample" not in small.dims
+    for name in ("mean", "dmean", "dmean_se"):
+        np.testing.assert_array_equal(small[name].values, full[name].values)
+    assert small.nbytes < full.nbytes / 50
