@@ -77,7 +77,6 @@ def _network(name: str):
 
 def cmd_fit(args: argparse.Namespace) -> int:
     """Fit a network to a data file; write parameters, history and plots."""
-
     import matplotlib
 
     matplotlib.use("Agg")

@@ -45,7 +45,6 @@ def run_demo(
     seed : int
         Fixes the data and the fit.
     """
-
     from .fitting import fit
     from .simulate import simulate
 
