@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import ssagrad
-from ssagrad import models
+from ssagrad import models, structure
 from ssagrad.resources import ENV_VAR, MemoryLimitError, parse_size
 
 
@@ -106,3 +106,14 @@ def test_keep_samples_false_drops_the_per_sample_arrays_only():
     for name in ("mean", "dmean", "dmean_se"):
         np.testing.assert_array_equal(small[name].values, full[name].values)
     assert small.nbytes < full.nbytes / 50
+
+
+def test_fit_and_structure_learning_are_refused_before_the_first_step():
+    data = ssagrad.simulate(models.birth_death(), times=[1.0, 2.0], n=20, seed=1)
+    ssagrad.set_memory_limit("1GB")
+    start = time.perf_counter()
+    with pytest.raises(MemoryLimitError, match="n_eval=100000000"):
+        ssagrad.fit(models.birth_death(), data, steps=1000, n=10, n_eval=10**8, progress=False)
+    with pytest.raises(MemoryLimitError, match=r"estimator 'smoothing'.*n=1000000000 samples"):
+        structure.learn(data, x0={"A": 0}, steps=1000, n=10**9)
+    assert time.perf_counter() - start < 1.0  # no step was taken

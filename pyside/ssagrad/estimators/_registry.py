@@ -108,9 +108,16 @@ class Estimator:
     @classmethod
     def check_memory(cls, problem: Problem, n: int, options: dict[str, Any]) -> None:
         """Refuse a run whose per-sample arrays would exceed :func:`ssagrad.memory_limit`."""
+        cls.check_memory_of(
+            n, problem.times.size, problem.network.n_species, problem.n_parameters, options
+        )
+
+    @classmethod
+    def check_memory_of(cls, n: int, n_t: int, n_s: int, n_p: int, options: dict[str, Any]) -> None:
+        """:meth:`check_memory` for ``n`` samples, ``n_t`` times, ``n_s`` species and
+        ``n_p`` parameters (for parametrisations whose parameters are not the network's)."""
         if not cls.per_sample_arrays:
             return
-        n_t, n_s, n_p = problem.times.size, problem.network.n_species, problem.n_parameters
         copies = cls.copies(n_p, options)
         check_memory(
             8.0 * n * n_t * n_s * copies,
