@@ -63,16 +63,17 @@ def estimate(
 ) -> GradientSamples:
     """Run one estimator and return its per-sample material (see :func:`gradient`).
 
-    The estimator, its options and whether the backend provides what it needs are
-    checked before any work.
+    The estimator, its options, the memory it needs and whether the backend provides
+    what it needs are checked before any work.
     """
     cls = lookup(estimator)
-    cls.check_options(options)
+    options = cls.check_options(options)
+    problem = Problem.build(net, params, x0, times)
+    n = sample_count(n)
+    cls.check_memory(problem, n, options)  # before the backend starts
     engine = engine_for(backend, client, chunk)
     if cls.capability is not None:
         engine.require(cls.capability, f"estimator {estimator!r}")
-    problem = Problem.build(net, params, x0, times)
-    n = sample_count(n)
     seed = resolve_seed(seed)
     engine.set_threads(threads)
     return run_estimator(problem, engine, estimator, n, seed, **options)
