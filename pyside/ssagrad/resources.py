@@ -113,6 +113,12 @@ def memory_limit() -> int:
     ------
     ValueError
         ``SSAGRAD_MEMORY_LIMIT`` is set but is not a size.
+
+    Examples
+    --------
+    >>> import ssagrad
+    >>> ssagrad.memory_limit() > 0
+    True
     """
     if _override is not None:
         return _override
@@ -130,6 +136,13 @@ def set_memory_limit(limit: int | str | None) -> None:
     limit : int, str or None
         E.g. ``64 * 10**9`` or ``"64GB"``; ``None`` goes back to ``SSAGRAD_MEMORY_LIMIT``
         or half of physical memory.
+
+    Examples
+    --------
+    >>> import ssagrad
+    >>> ssagrad.set_memory_limit("512MiB"); ssagrad.memory_limit()
+    536870912
+    >>> ssagrad.set_memory_limit(None)
     """
     global _override
     _override = None if limit is None else parse_size(limit)
@@ -148,6 +161,14 @@ def check_memory(nbytes: float, what: str, layout: str, advice: str) -> None:
         What the bytes are, e.g. ``"states: n=10 samples x T=3 times x S=2 species"``.
     advice : str
         How to reduce it, first; the message adds how to raise the limit.
+
+    Examples
+    --------
+    >>> check_memory(1e3, "demo", "1000 bytes", "Ask for less")  # under the limit: nothing
+    >>> check_memory(1e30, "demo", "a lot", "Ask for less")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ssagrad.resources.MemoryLimitError: demo: the result (a lot) needs 1e+15 PB, over ...
     """
     limit = memory_limit()
     if nbytes > limit:
