@@ -1,7 +1,10 @@
-"""Shared helpers for the statistical tests."""
+"""Shared helpers for the statistical tests, and the Hypothesis profiles."""
+
+import os
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, settings
 from scipy import stats
 
 
@@ -39,3 +42,20 @@ def _chi_square_pvalue(samples: np.ndarray, probabilities: np.ndarray, min_expec
 def chi_square_pvalue():
     """The chi-square goodness-of-fit p-value function (see ``_chi_square_pvalue``)."""
     return _chi_square_pvalue
+
+
+# Hypothesis: a bounded example count in the default run (see docs/quality.md); the
+# "thorough" profile (SSAGRAD_HYPOTHESIS=thorough) explores far more for bug hunting.
+settings.register_profile(
+    "default",
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+settings.register_profile(
+    "thorough",
+    max_examples=1000,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+settings.load_profile(os.environ.get("SSAGRAD_HYPOTHESIS", "default"))

@@ -10,7 +10,9 @@ The public surface, re-exported explicitly:
   estimators behind them in :mod:`ssagrad.estimators`;
 * fitting: :func:`fit`, :class:`FitResult`, :func:`read_data`, and the losses,
   optimisers and reparametrisations in :mod:`ssagrad.fitting`;
-* backends: :func:`available_backends`.
+* backends: :func:`available_backends`;
+* resource guards: :func:`memory_limit`, :func:`set_memory_limit`,
+  :class:`MemoryLimitError` (module :mod:`ssagrad.resources`).
 """
 
 from . import estimators, fitting, models
@@ -22,12 +24,14 @@ from .exact import exact
 from .fitting import FitResult, fit
 from .network import Network, NetworkBuilder, RateLaw, Reaction, hill, hillr
 from .parse import parse
+from .resources import MemoryLimitError, memory_limit, set_memory_limit
 from .simulate import simulate
 
 __all__ = [
     "__version__",
     "EnsembleLoss",
     "FitResult",
+    "MemoryLimitError",
     "Network",
     "NetworkBuilder",
     "RateLaw",
@@ -40,9 +44,11 @@ __all__ = [
     "gradient",
     "hill",
     "hillr",
+    "memory_limit",
     "models",
     "parse",
     "read_data",
+    "set_memory_limit",
     "simulate",
     "value_and_grad",
 ]

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from . import models
+from ._files import write_json, write_netcdf
 from ._version import __version__
 from .distributed import client_for
 from .simulate import METHODS
@@ -75,8 +76,6 @@ def _network(name: str):
 
 def cmd_fit(args: argparse.Namespace) -> int:
     """Fit a network to a data file; write parameters, history and plots."""
-    import json
-
     import matplotlib
 
     matplotlib.use("Agg")
@@ -89,10 +88,9 @@ def cmd_fit(args: argparse.Namespace) -> int:
         init = {**net.params, **init}
     with client_for(args.scheduler) as client:
         result = _fit_command(fit, net, args, init, out, client)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "params.json").write_text(json.dumps(result.params, indent=2) + "\n")
+    write_json(out / "params.json", result.params, indent=2)
     result.save(out / "fit.nc")
-    result.history.to_netcdf(out / "history.nc")
+    write_netcdf(out / "history.nc", result.history)
     result.plot(out / "fit.png")
     print(result.summary().to_string())
     print(f"loss {result.loss:.5g} ± {result.best.loss_se:.2g} ({result.best.status})")
@@ -119,7 +117,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     params.update(_key_values(args.param, "--param", float))
     x0.update(_key_values(args.x0, "--x0", _count))
     ds = simulate(net, params, x0, _times(args.times), n=args.n, seed=args.seed, method=args.method)
-    ds.to_netcdf(args.out)
+    write_netcdf(args.out, ds)
     print(
         f"wrote {args.out}: {ds.sizes['sample']} trajectories x {ds.sizes['time']} times "
         f"x {ds.sizes['species']} species ({int(ds.events.sum())} events)"

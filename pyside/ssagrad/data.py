@@ -270,7 +270,7 @@ def _read_table(path: Path) -> _Table:
         if frame.duplicated(index).any():
             row = frame[frame.duplicated(index)].iloc[0]
             raise ValueError(
-                f"{path.name!r} lists sample {row['sample']!r} at time {row['time']!r} for "
+                f"{path.name!r} lists sample {row['sample']} at time {row['time']} for "
                 f"species {row['species']!r} more than once"
             )
         frame["species"] = frame["species"].astype(str).str.strip()
@@ -282,9 +282,7 @@ def _read_table(path: Path) -> _Table:
         raise ValueError(f"{path.name!r} has no species columns")
     if frame.duplicated(["sample", "time"]).any():
         row = frame[frame.duplicated(["sample", "time"])].iloc[0]
-        raise ValueError(
-            f"{path.name!r} lists sample {row['sample']!r} at time {row['time']!r} twice"
-        )
+        raise ValueError(f"{path.name!r} lists sample {row['sample']} at time {row['time']} twice")
     counts = _numbers(frame[species], path.name, "counts")
     times = _numbers(frame["time"], path.name, "times")
     return _Table(frame["sample"].astype(str).to_numpy(), times, species, counts)

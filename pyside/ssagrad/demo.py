@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from . import models
+from ._files import write_json, write_netcdf
 from ._version import __version__
 
 #: Measurement times of the synthetic time course.
@@ -44,8 +45,6 @@ def run_demo(
     seed : int
         Fixes the data and the fit.
     """
-    import json
-
     from .fitting import fit
     from .simulate import simulate
 
@@ -64,7 +63,7 @@ def run_demo(
         xr.concat(columns, dim="time").to_dataset(name="x").transpose("sample", "time", "species")
     )
     data.attrs["layout"] = "snapshot"
-    data.to_netcdf(out / "data.nc")
+    write_netcdf(out / "data.nc", data)
     began = time.perf_counter()
     result = fit(
         model,
@@ -80,7 +79,7 @@ def run_demo(
     elapsed = time.perf_counter() - began
     result.save(out / "fit.nc")
     result.plot(out / "fit.png")
-    (out / "fitted_params.json").write_text(json.dumps(result.params, indent=2) + "\n")
+    write_json(out / "fitted_params.json", result.params, indent=2)
     _report(result, truth, elapsed, cells)
     paths = {name: out / name for name in ("data.nc", "fit.nc", "fit.png", "fitted_params.json")}
     print("wrote " + ", ".join(str(p) for p in paths.values()))

@@ -29,6 +29,7 @@ from ._version import __version__
 from .inputs import initial_state, observation_times, parameter_vector
 from .models import Model
 from .network import HILL, MASS_ACTION, Network, NetworkArrays
+from .resources import check_memory
 from .simulate import resolve_model
 
 DEFAULT_MAX_STATES = 200_000
@@ -382,6 +383,14 @@ def exact(
     # ||A|| / P: unscaled, derivatives by small rates would inflate the norm and with it
     # the number of matrix-vector products.
     n_p = arrays.n_parameters
+    check_memory(
+        8.0 * generator.shape[0] * (1 + n_p) * (2 * obs.size + 2)
+        + 24.0 * generator.nnz * (1 + 2 * n_p),
+        "exact",
+        f"probabilities and sensitivities: {n_states} states x (1 + P={n_p} parameters) x "
+        f"T={obs.size} times, twice, and the augmented generator",
+        "Use fewer observation times, pass bounds={species: count} or a smaller max_states",
+    )
     forcing = [_generator(space, drates[:, :, i]) for i in range(n_p)]
     norms = np.array([_one_norm(generator)] + [_one_norm(d) for d in forcing])
     scale = np.ones(1 + n_p)

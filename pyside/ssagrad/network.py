@@ -222,18 +222,11 @@ class Network:
     def __post_init__(self) -> None:
         if not self.reactions:
             raise ValueError("a network needs at least one reaction")
-        # dicts as ordered sets: linear in the size of the network
-        species = dict.fromkeys(self.species)
-        parameters: dict[str, None] = {}
-        for reaction in self.reactions:
-            if not isinstance(reaction, Reaction):
-                raise TypeError(f"expected a Reaction, got {type(reaction).__name__}")
-            if reaction.rate.species is not None:
-                species.setdefault(reaction.rate.species)
-            for name, _ in reaction.reactants + reaction.products:
-                species.setdefault(name)
-            for name in reaction.rate.parameters():
-                parameters.setdefault(name)
+        species, parameters = _names(self.reactions, self.species)
+        if not species:
+            raise ValueError(
+                "a network needs at least one species: every reaction here has 0 on both sides"
+            )
         clash = set(species) & set(parameters)
         if clash:
             raise ValueError(f"names used both as species and parameter: {sorted(clash)}")
@@ -266,7 +259,7 @@ class Network:
         True
         """
         body = str(self)
-        if Network(self.reactions).species == self.species:
+        if tuple(_names(self.reactions, ())[0]) == self.species:
             return body
         return f"@species {' '.join(self.species)}\n{body}"
 
@@ -289,6 +282,27 @@ class Network:
         if self._arrays is None:
             object.__setattr__(self, "_arrays", _lower(self))
         return self._arrays
+
+
+def _names(
+    reactions: Iterable[Reaction], declared: tuple[str, ...]
+) -> tuple[dict[str, None], dict[str, None]]:
+    """Species (``declared`` first, then by first appearance) and parameters, in order.
+
+    Dicts as ordered sets: linear in the size of the network.
+    """
+    species = dict.fromkeys(declared)
+    parameters: dict[str, None] = {}
+    for reaction in reactions:
+        if not isinstance(reaction, Reaction):
+            raise TypeError(f"expected a Reaction, got {type(reaction).__name__}")
+        if reaction.rate.species is not None:
+            species.setdefault(reaction.rate.species)
+        for name, _ in reaction.reactants + reaction.products:
+            species.setdefault(name)
+        for name in reaction.rate.parameters():
+            parameters.setdefault(name)
+    return species, parameters
 
 
 def _lower(net: Network) -> NetworkArrays:

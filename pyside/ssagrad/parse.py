@@ -9,6 +9,8 @@ One reaction per line::
   parameter name or a number.
 * Each side is ``0`` or ``∅`` (nothing) or terms joined by ``+``; a term is a species
   name with an optional integer coefficient (``2A``, ``2 A`` or ``2*A``).
+* Names of species and parameters are Python identifiers (letters of any script, digits
+  and ``_``, not starting with a digit), the rule of :class:`~ssagrad.NetworkBuilder`.
 * A reversible pair is written ``(kf, kb), A + B <--> C`` (also ``↔``).
 * ``→`` may be used for ``-->``. Blank lines and ``#`` comments are ignored.
 * An optional line ``@species A B C`` (as in Catalyst; names separated by spaces or
@@ -23,14 +25,17 @@ import re
 
 from .network import MASS_ACTION, Network, RateLaw, Reaction, Term, hill, hillr
 
-_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
 _NUMBER = r"[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?"
-_NAME_RE = re.compile(rf"^{_NAME}$")
 _NUMBER_RE = re.compile(rf"^{_NUMBER}$")
-_TERM_RE = re.compile(rf"^(?:(\d+)\s*\*?\s*)?({_NAME})$")
+_TERM_RE = re.compile(r"^(?:(\d+)\s*\*?\s*)?(\S+)$")
 _HILL_RE = re.compile(r"^(hillr?)\s*\((.*)\)$")
 _FORWARD = ("-->", "→")
 _REVERSIBLE = ("<-->", "↔", "⇌")
+
+
+def _is_name(text: str) -> bool:
+    """Names are Python identifiers (Unicode letters too), the rule of the builder."""
+    return text.isidentifier()
 
 
 def parse(text: str) -> Network:
@@ -99,7 +104,7 @@ def _parse_species(text: str) -> tuple[str, ...]:
     if not names:
         raise ValueError("@species names no species")
     for name in names:
-        if not _NAME_RE.match(name):
+        if not _is_name(name):
             raise ValueError(f"invalid species name {name!r} in @species")
     if len(set(names)) != len(names):
         raise ValueError("@species names a species twice")
@@ -152,7 +157,7 @@ def _split_pair(rate_text: str) -> tuple[str, str]:
 
 def _parse_term(text: str, what: str) -> Term:
     text = text.strip()
-    if _NAME_RE.match(text):
+    if _is_name(text):
         return text
     if _NUMBER_RE.match(text):
         return float(text)
@@ -167,7 +172,7 @@ def _parse_rate(text: str) -> RateLaw:
         if len(args) != 4:
             raise ValueError(f"{match.group(1)} takes (species, v, K, n), got {text!r}")
         species = args[0]
-        if not _NAME_RE.match(species):
+        if not _is_name(species):
             raise ValueError(f"invalid species name {species!r} in {text!r}")
         v, big_k, n = (_parse_term(a, f"{match.group(1)} argument") for a in args[1:])
         law = hill if match.group(1) == "hill" else hillr
@@ -185,7 +190,7 @@ def _parse_side(text: str) -> tuple[tuple[str, int], ...]:
     for term in text.split("+"):
         term = term.strip()
         match = _TERM_RE.match(term)
-        if not match:
+        if not match or not _is_name(match.group(2)):
             raise ValueError(f"cannot read the term {term!r} (expected e.g. 'A' or '2A')")
         coeff = int(match.group(1)) if match.group(1) else 1
         if coeff < 1:

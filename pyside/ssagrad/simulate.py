@@ -16,6 +16,7 @@ from .distributed import engine_for
 from .inputs import initial_state, observation_times, parameter_vector, sample_count
 from .models import Model
 from .network import Network
+from .resources import check_memory
 from .seeding import resolve_seed, trajectory_seeds
 
 #: ``method=`` values of :func:`simulate`: the exact SSA methods, tau-leaping, and "auto".
@@ -42,6 +43,9 @@ def resolve_model(
 
 def default_times(net: Network | Model, times: Sequence[float] | np.ndarray | None):
     """``times``, or 21 points over a zoo model's horizon when ``times`` is None."""
+    if not isinstance(net, Network | Model):
+        hint = " (parse network text with ssagrad.parse first)" if isinstance(net, str) else ""
+        raise TypeError(f"expected a Network or Model, got {type(net).__name__}{hint}")
     if times is not None:
         return times
     if isinstance(net, Model):
@@ -67,6 +71,19 @@ def auto_method(n_reactions: int, engine: Backend) -> str:
     if n_reactions > AUTO_DIRECT_MAX_REACTIONS and engine.supports("nrm"):
         return "nrm"
     return "direct"
+
+
+def _check_ensemble_memory(n: int, n_times: int, n_species: int, lazy: bool) -> None:
+    """Refuse an ensemble whose states (plus events and status) would exceed the limit."""
+    batch = "chunk (trajectories computed at once)" if lazy else "n"
+    check_memory(
+        8.0 * n * (n_times * n_species + 2),
+        "simulate",
+        f"states, events and status: {batch}={n} samples x (T={n_times} times x "
+        f"S={n_species} species + 2) x 8 bytes",
+        "Use fewer samples (n) or fewer observation times, simulate in batches of seeds or "
+        "with lazy=True and a smaller chunk",
+    )
 
 
 def simulate(
@@ -184,6 +201,7 @@ def simulate(
             "lazy=True computes nothing before you ask, so it cannot raise on max_events: "
             "pass on_max_events='flag' and check the result's truncated variable"
         )
+    _check_ensemble_memory(n if not lazy else min(n, chunk or n), obs.size, net.n_species, lazy)
     engine = engine_for(backend, client, chunk if not lazy else None)
     arrays = net.arrays()
     if method == "auto":

@@ -10,7 +10,9 @@ the outputs are checked to be identical before timing.
 
 from __future__ import annotations
 
+import atexit
 import importlib
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -44,6 +46,7 @@ def reference_backend(ref: str, repo: Path) -> Any:
         capture_output=True,
     ).stdout
     root = Path(tempfile.mkdtemp(prefix="ssagrad-ab-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)  # leave nothing behind
     with tarfile.open(fileobj=BytesIO(archive)) as tar:
         tar.extractall(root, filter="data")
     (root / "pyside" / "ssagrad").rename(root / "ssagrad_ref")

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import csv
+import io
 import platform
 import time
 from pathlib import Path
 
 import numpy as np
 
+from .._files import write_text
 from . import fit as measure
 
 
@@ -129,30 +131,32 @@ def report(
     text = "\n".join(lines) + "\n"
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
-        (out / "fit.md").write_text(text)
+        write_text(out / "fit.md", text)
         _write_csv(out, results)
     return text
 
 
 def _write_csv(out: Path, results: dict) -> None:
     if "recovery" in results:
-        with open(out / "fit_recovery.csv", "w", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(["model", "loss", "estimator", "parameter", "rel_error", "seconds"])
-            for r in results["recovery"]:
-                for name, error in r.errors.items():
-                    writer.writerow([r.model, r.loss, r.estimator, name, error, r.seconds])
+        buffer = io.StringIO(newline="")
+        writer = csv.writer(buffer)
+        writer.writerow(["model", "loss", "estimator", "parameter", "rel_error", "seconds"])
+        for r in results["recovery"]:
+            for name, error in r.errors.items():
+                writer.writerow([r.model, r.loss, r.estimator, name, error, r.seconds])
+        write_text(out / "fit_recovery.csv", buffer.getvalue())
     if "pooling" in results:
-        with open(out / "fit_pooling.csv", "w", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(["n", "pool", "seconds_per_step", "value_se", "gradient_sd"])
-            for r in results["pooling"]:
-                writer.writerow(
-                    [
-                        r.n,
-                        r.pool,
-                        r.seconds_per_step,
-                        r.value_se,
-                        " ".join(str(v) for v in np.asarray(r.gradient_sd)),
-                    ]
-                )
+        buffer = io.StringIO(newline="")
+        writer = csv.writer(buffer)
+        writer.writerow(["n", "pool", "seconds_per_step", "value_se", "gradient_sd"])
+        for r in results["pooling"]:
+            writer.writerow(
+                [
+                    r.n,
+                    r.pool,
+                    r.seconds_per_step,
+                    r.value_se,
+                    " ".join(str(v) for v in np.asarray(r.gradient_sd)),
+                ]
+            )
+        write_text(out / "fit_pooling.csv", buffer.getvalue())

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from .. import models
+from .._files import save_figure
 from ..backends import SSA_METHODS
 from ..simulate import simulate
 from .peers import bioscrape_simulator, gillespy2_model, have
@@ -198,7 +199,6 @@ def plot(rows: list[Row], path: Path) -> Path:
     ax.set_title("1-D diffusion lattice, one thread")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120, bbox_inches="tight")
+    save_figure(fig, path, dpi=120, bbox_inches="tight")
     plt.close(fig)
     return path

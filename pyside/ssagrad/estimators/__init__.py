@@ -63,16 +63,17 @@ def estimate(
 ) -> GradientSamples:
     """Run one estimator and return its per-sample material (see :func:`gradient`).
 
-    The estimator, its options and whether the backend provides what it needs are
-    checked before any work.
+    The estimator, its options, the memory it needs and whether the backend provides
+    what it needs are checked before any work.
     """
     cls = lookup(estimator)
-    cls.check_options(options)
+    options = cls.check_options(options)
+    problem = Problem.build(net, params, x0, times)
+    n = sample_count(n)
+    cls.check_memory(problem, n, options)  # before the backend starts
     engine = engine_for(backend, client, chunk)
     if cls.capability is not None:
         engine.require(cls.capability, f"estimator {estimator!r}")
-    problem = Problem.build(net, params, x0, times)
-    n = sample_count(n)
     seed = resolve_seed(seed)
     engine.set_threads(threads)
     return run_estimator(problem, engine, estimator, n, seed, **options)
@@ -91,6 +92,7 @@ def gradient(
     *,
     client: Any = None,
     chunk: int | None = None,
+    keep_samples: bool = True,
     **options: Any,
 ) -> xr.Dataset:
     """Estimate ``dE[X(t)]/dtheta`` for every species, observation time and parameter.
@@ -114,6 +116,11 @@ def gradient(
         estimate and its standard error are bit for bit those of a local run.
     chunk : int, optional
         Trajectories per Dask task.
+    keep_samples : bool
+        Keep the per-sample arrays (``x``, scores, tangents ...) in the result (default).
+        ``False`` returns only ``mean``, ``dmean`` and ``dmean_se``: the result shrinks
+        from ``n x T x S x (1 + P)`` numbers to ``T x S x (1 + 2P)``. The run's peak
+        memory, which :mod:`ssagrad.resources` guards, is unchanged.
     **options :
         Estimator options, e.g. ``temperature=`` (gumbel), ``h=`` (fd, cfd),
         ``sigma=`` and ``directions=`` (smoothing); see each estimator's page in the docs.
@@ -140,7 +147,12 @@ def gradient(
     ('time', 'species', 'parameter')
     >>> abs(g.dmean.sel(species="A", parameter="k").item() - (1 - 2.718281828**-1)) < 0.1
     True
+    >>> sorted(ssagrad.gradient(ssagrad.models.birth_death(), times=[1.0], n=100, seed=1,
+    ...                         keep_samples=False).data_vars)
+    ['dmean', 'dmean_se', 'mean']
     """
+    if not isinstance(keep_samples, bool):
+        raise TypeError(f"keep_samples must be True or False, got {keep_samples!r}")
     samples = estimate(
         net,
         params,
@@ -155,10 +167,12 @@ def gradient(
         chunk=chunk,
         **options,
     )
-    return _dataset(samples, estimator, options)
+    return _dataset(samples, estimator, options, keep_samples)
 
 
-def _dataset(samples: GradientSamples, estimator: str, options: Mapping[str, Any]) -> xr.Dataset:
+def _dataset(
+    samples: GradientSamples, estimator: str, options: Mapping[str, Any], keep_samples: bool
+) -> xr.Dataset:
     problem = samples.problem
     result = samples.expectation(identity)
     se = result.se if result.se is not None else np.zeros_like(result.grad)
@@ -167,15 +181,16 @@ def _dataset(samples: GradientSamples, estimator: str, options: Mapping[str, Any
         "dmean": (("time", "species", "parameter"), result.grad),
         "dmean_se": (("time", "species", "parameter"), se),
     }
-    if samples.states is not None:
+    keep = keep_samples and samples.states is not None
+    if keep:
         data["x"] = (("sample", "time", "species"), samples.states)
-    data.update(samples.per_sample())
+        data.update(samples.per_sample())
     coords: dict[str, Any] = {
         "time": problem.times,
         "species": list(problem.network.species),
         "parameter": list(problem.network.parameters),
     }
-    if samples.states is not None:
+    if keep:
         coords["sample"] = np.arange(samples.states.shape[0])
     return xr.Dataset(
         data,
@@ -293,7 +308,7 @@ def value_and_grad(
         An :class:`EnsembleLoss` works with every estimator (chain rule through the
         feature means). A plain callable ``loss(states)`` on the ``(N, T, S)`` ensemble
         is a black box: only ``smoothing``, ``fd`` and ``cfd`` can differentiate it.
-    Other parameters
+    net, params, x0, times, estimator, n, seed, backend, threads, client, chunk, **options
         As in :func:`gradient`.
 
     Returns

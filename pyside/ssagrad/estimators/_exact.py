@@ -80,4 +80,5 @@ class Exact(Estimator):
     name = "exact"
     summary = "finite state projection of the master equation (small systems)"
     benchmark = False
+    per_sample_arrays = ""
     run = staticmethod(run)

@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ..backends import STATUS_MAX_EVENTS
+from ..resources import check_memory
 from ._problem import Problem
 from ._samples import GradientSamples
 
@@ -45,6 +46,9 @@ class Estimator:
     run : callable
         ``run(problem, engine, n, seed, **options) -> GradientSamples``; its keyword
         parameters are the estimator's options.
+    per_sample_arrays : str
+        What its per-sample arrays are, for the memory guard's message; ``""`` for an
+        estimator without per-sample arrays (the exact solver guards itself).
 
     Examples
     --------
@@ -64,6 +68,7 @@ class Estimator:
     capability: ClassVar[str | None] = None
     benchmark: ClassVar[bool] = True
     black_box: ClassVar[bool] = False
+    per_sample_arrays: ClassVar[str] = "per-sample tangents and contributions"
     run: ClassVar[Callable[..., GradientSamples]]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -90,6 +95,38 @@ class Estimator:
         if "max_events" in options:
             options = dict(options, max_events=check_max_events(options["max_events"]))
         return options
+
+    @classmethod
+    def copies(cls, n_params: int, options: dict[str, Any]) -> int:
+        """How many ``n x T x S`` arrays of 8-byte numbers a run allocates at its peak.
+
+        The states, ``P`` per-sample tangents (or alternative paths, or perturbed
+        copies) and ``P`` per-sample contributions to the gradient: ``1 + 2P``.
+        """
+        return 1 + 2 * n_params
+
+    @classmethod
+    def check_memory(cls, problem: Problem, n: int, options: dict[str, Any]) -> None:
+        """Refuse a run whose per-sample arrays would exceed :func:`ssagrad.memory_limit`."""
+        cls.check_memory_of(
+            n, problem.times.size, problem.network.n_species, problem.n_parameters, options
+        )
+
+    @classmethod
+    def check_memory_of(cls, n: int, n_t: int, n_s: int, n_p: int, options: dict[str, Any]) -> None:
+        """:meth:`check_memory` for ``n`` samples, ``n_t`` times, ``n_s`` species and
+        ``n_p`` parameters (for parametrisations whose parameters are not the network's)."""
+        if not cls.per_sample_arrays:
+            return
+        copies = cls.copies(n_p, options)
+        check_memory(
+            8.0 * n * n_t * n_s * copies,
+            f"estimator {cls.name!r}",
+            f"states and {cls.per_sample_arrays}: n={n} samples x T={n_t} times x S={n_s} "
+            f"species x {copies} arrays (P={n_p} parameters) x 8 bytes",
+            "Use fewer samples (n), fewer observation times or fewer free parameters "
+            "(fixed=... in fit), average several runs with different seeds",
+        )
 
 
 @functools.cache
@@ -148,6 +185,7 @@ def run_estimator(
     options = cls.check_options(options)
     if cls.capability is not None:
         engine.require(cls.capability, f"estimator {estimator!r}")
+    cls.check_memory(problem, n, options)
     samples = cls.run(problem, engine, n, seed, **options)
     samples.seed = seed
     samples.engine_name = engine.name

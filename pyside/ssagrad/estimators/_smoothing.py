@@ -291,4 +291,12 @@ class Smoothing(Estimator):
     black_box = True
     summary = "Gaussian smoothing with common random numbers"
     capability = "direct"
+    per_sample_arrays = "2 x directions perturbed copies and P contributions"
     run = staticmethod(run)
+
+    @classmethod
+    def copies(cls, n_params: int, options: dict) -> int:
+        """States, ``2K`` perturbed ensembles and ``P`` per-trajectory contributions."""
+        directions = options.get("directions", 16)
+        k = directions if isinstance(directions, int) and directions > 0 else 16
+        return 1 + 2 * k + n_params

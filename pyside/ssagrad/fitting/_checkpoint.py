@@ -16,27 +16,12 @@ from pathlib import Path
 
 import numpy as np
 
+from .._files import write_atomic
 from .._version import __version__
 from ._loop import RECORD_FIELDS, StartState
 
 FORMAT = "ssagrad-fit-checkpoint/1"
 _FINAL_SCALARS = ("loss", "loss_se", "candidate", "other_loss")
-
-
-def write_atomic(path: Path, write) -> None:
-    """Call ``write(file)`` on a temporary file next to ``path``, then rename it over ``path``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        with open(tmp, "wb") as handle:
-            write(handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
 
 
 def save(path: str | os.PathLike, fingerprint: str, states: list[StartState]) -> None:

@@ -9,11 +9,13 @@ from typing import Any
 import xarray as xr
 
 from ..estimators import EnsembleLoss
+from ..estimators._registry import lookup
 from ..models import Model
 from ..network import Network
+from ..resources import check_memory
 from . import _run
 from ._psetup import build_parametrised_setup
-from ._setup import build_setup
+from ._setup import FitSetup, build_setup
 from .losses import Loss
 from .optimizers import Optimizer
 from .parametrisation import Parametrisation
@@ -196,6 +198,7 @@ def fit(
         setup = build_parametrised_setup(net, data, arguments)
     else:
         setup = build_setup(net, data, **arguments)
+    _check_memory(setup)
     return _run.run(
         setup,
         progress=progress,
@@ -205,4 +208,22 @@ def fit(
         workers=workers,
         threads=threads,
         client=client,
+    )
+
+
+def _check_memory(setup: FitSetup) -> None:
+    """Refuse, before the first step, a fit whose steps (``n`` samples) or final
+    evaluation (``n_eval`` fresh cells) would exceed :func:`ssagrad.memory_limit`."""
+    if setup.estimator == "exact":
+        return  # the exact solver guards its own state space
+    n_t, n_s = setup.problem.times.size, setup.network.n_species
+    in_u = setup.parametrisation is not None and setup.estimator == "smoothing"
+    n_p = len(setup.parameters) if in_u else len(setup.network.parameters)
+    lookup(setup.estimator).check_memory_of(setup.n, n_t, n_s, n_p, setup.options)
+    check_memory(
+        8.0 * setup.n_eval * (n_t * n_s + 2),
+        "fit",
+        f"the final evaluation's cells: n_eval={setup.n_eval} samples x (T={n_t} times x "
+        f"S={n_s} species + 2) x 8 bytes",
+        "Use a smaller n_eval (default max(4 n, 4000))",
     )

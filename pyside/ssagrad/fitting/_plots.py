@@ -6,6 +6,7 @@ import os
 
 import numpy as np
 
+from .._files import save_figure
 from .result import FitResult
 
 #: Observation times shown as count distributions (evenly chosen).
@@ -56,7 +57,7 @@ def plot_fit(result: FitResult, path: str | os.PathLike | None = None):
         f"loss {result.loss:.4g} ± {result.best.loss_se:.2g}"
     )
     if path is not None:
-        fig.savefig(path, dpi=110)
+        save_figure(fig, path, dpi=110)
     return fig
 
 
@@ -71,7 +72,7 @@ def plot_waterfall(result: FitResult, path: str | os.PathLike | None = None):
     fig, ax = plt.subplots(figsize=(5.0, 3.6), layout="constrained")
     _waterfall_panel(ax, result)
     if path is not None:
-        fig.savefig(path, dpi=110)
+        save_figure(fig, path, dpi=110)
     return fig
 
 

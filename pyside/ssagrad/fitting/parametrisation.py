@@ -33,6 +33,7 @@ import numpy as np
 
 from ..estimators import run_estimator
 from ..estimators._problem import Problem
+from ..estimators._registry import lookup
 from ..network import Network, NetworkArrays
 
 __all__ = ["Parametrisation", "Realisation"]
@@ -174,6 +175,8 @@ class Parametrisation(ABC):
         if estimator == "smoothing":
             options = dict(options)
             options.setdefault("max_events", self.max_events)
+            sizes = (n, base.times.size, len(self.species), len(self.names))
+            lookup(estimator).check_memory_of(*sizes, options)
             return smoothing_in_u(self, u, base, engine, n, seed, **options)
         if estimator not in self.estimators:
             raise ValueError(

@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from .._files import write_atomic
 from .._version import __version__
 from ..data import ObservedData
-from ._checkpoint import write_atomic
 from ._loop import RECORD_FIELDS, StartState
 from ._setup import FitSetup
 from ._sloppiness import Combination, Sloppiness, analyse

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .. import _files
 from ._store import write_text_atomic
 
 __all__ = [
@@ -114,16 +115,10 @@ def save_figure(fig, path: str | os.PathLike, report: Report) -> Path:
     """Save a matplotlib figure through a temporary file renamed over ``path``; close it."""
     import matplotlib.pyplot as plt
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.tmp-{os.getpid()}{path.suffix}")
     try:
-        fig.savefig(tmp, dpi=100)
-        os.replace(tmp, path)
+        path = _files.save_figure(fig, path, dpi=100)
     finally:
         plt.close(fig)
-        if tmp.exists():
-            tmp.unlink()
     report.figures.append(path)
     return path
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..fitting._checkpoint import write_atomic
+from .._files import write_text
 
 __all__ = ["FitStore", "Task", "run_tasks", "write_json_atomic", "write_text_atomic"]
 
@@ -68,9 +68,7 @@ def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
     >>> write_text_atomic(folder / "a.txt", "hello").read_text()
     'hello'
     """
-    path = Path(path)
-    write_atomic(path, lambda handle: handle.write(text.encode()))
-    return path
+    return write_text(path, text)
 
 
 def write_json_atomic(path: str | os.PathLike, obj: Any) -> Path:

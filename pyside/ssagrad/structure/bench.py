@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import os
 import platform
 import time
@@ -33,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from .. import models
+from .._files import write_text
 from ..data import observed
 from ..distributed import client_for
 from ..simulate import simulate
@@ -204,14 +206,14 @@ def write(
         f"({platform.machine()}) shared with other work, under `nice -n 15`)."
     )
     text = "\n".join([*table(runs, floors), "", note]) + "\n"
-    (out / "table.md").write_text(text)
+    write_text(out / "table.md", text)
     if docs is not None:
         page = Path(docs).read_text()
         if START not in page or END not in page:
             raise ValueError(f"{docs} has no {START} ... {END} markers")
         head, rest = page.split(START, 1)
         page = head + START + "\n" + text + END + rest.split(END, 1)[1]
-        Path(docs).write_text(page)
+        write_text(docs, page)
     return text
 
 
@@ -266,10 +268,11 @@ def _previous(path: Path) -> dict[tuple, dict]:
 
 
 def _save(path: Path, runs: list[dict]) -> None:
-    with open(path, "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=[*FIELDS, "steps_requested"])
-        writer.writeheader()
-        writer.writerows(runs)
+    buffer = io.StringIO(newline="")
+    writer = csv.DictWriter(buffer, fieldnames=[*FIELDS, "steps_requested"])
+    writer.writeheader()
+    writer.writerows(runs)
+    write_text(path, buffer.getvalue())
 
 
 def _run_all(

@@ -20,6 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from ..._files import write_text
+
 #: Gradients within Z_GRADIENT standard errors (plus ABS_TOL) of the exact ones, as the
 #: Python audits (tests/test_score.py, test_altpath.py, test_finite_difference.py).
 Z_GRADIENT = 4.0
@@ -231,6 +233,5 @@ def render() -> str:
 def write(path: Path | None = None) -> Path:
     """Write the fixtures (default :func:`fixtures_path`); return the path."""
     path = fixtures_path() if path is None else path
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render())
+    write_text(path, render())
     return path

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..._files import write_text
 from ._cases import CASES, ESTIMATORS, Report, compare
 from ._measure import _max_steps, run  # noqa: F401  (_max_steps: tested)
 from ._plots import write_plots
@@ -74,7 +75,7 @@ def report(
     out.mkdir(parents=True, exist_ok=True)
     result = run(scale=scale, repeats=repeats, peers=peers)
     text = format_report(result, scale)
-    (out / "estimators.md").write_text(text)
+    write_text(out / "estimators.md", text)
     write_csv(result, out)
     write_plots(result, out)
     return text

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from ..._files import save_figure
 from ._cases import (
     _HIGH_AFFINITY,
     _TELEGRAPH,
@@ -72,7 +73,7 @@ def write_plots(report: Report, out: Path) -> list[Path]:
         )
         _major_labels_only(ax)
     paths.append(out / "accuracy.png")
-    fig.savefig(paths[-1], dpi=120)
+    save_figure(fig, paths[-1], dpi=120)
     # 2. gumbel temperature
     fig, axes = _figure(2)
     for ax, case in zip(axes, (_TELEGRAPH, _HIGH_AFFINITY), strict=True):
@@ -106,7 +107,7 @@ def write_plots(report: Report, out: Path) -> list[Path]:
         if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize=7)
     paths.append(out / "gumbel_temperature.png")
-    fig.savefig(paths[-1], dpi=120)
+    save_figure(fig, paths[-1], dpi=120)
     # 3. variance against horizon, one panel per parameter
     names = list(report.horizon_exact)
     fig, axes = _figure(len(names))
@@ -131,7 +132,7 @@ def write_plots(report: Report, out: Path) -> list[Path]:
         if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize=7)
     paths.append(out / "horizon_variance.png")
-    fig.savefig(paths[-1], dpi=120)
+    save_figure(fig, paths[-1], dpi=120)
     # 4. cost
     fig, axes = _figure(1, width=9.0)
     timed = [t for t in report.timings if math.isfinite(t.seconds)]
@@ -148,5 +149,5 @@ def write_plots(report: Report, out: Path) -> list[Path]:
     axes[0].tick_params(axis="y", labelsize=7)
     axes[0].invert_yaxis()
     paths.append(out / "cost.png")
-    fig.savefig(paths[-1], dpi=120)
+    save_figure(fig, paths[-1], dpi=120)
     return paths
