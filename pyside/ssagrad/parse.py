@@ -4,9 +4,13 @@ One reaction per line::
 
     rate, reactants --> products      # a comment
 
-* ``rate`` is a parameter name (mass action), a number, or a Hill law written as in
-  Catalyst: ``hill(X, v, K, n)`` or ``hillr(X, v, K, n)``; each of ``v, K, n`` is a
-  parameter name or a number.
+* ``rate`` is a parameter name (mass action), a number, a Hill law written as in
+  Catalyst: ``hill(X, v, K, n)`` or ``hillr(X, v, K, n)`` (each of ``v, K, n`` a
+  parameter name or a number), or any expression of the grammar of :mod:`ssagrad.expr`
+  over parameters, numbers, species and the time ``t``. With ``-->`` the rate
+  multiplies the mass-action term; with ``=>`` (or ``⇒``) it is the whole propensity
+  (Catalyst's convention). In an expression, a name is a species if the network has a
+  species of that name (declare species read only by rates with ``@species E F``).
 * Each side is ``0`` or ``∅`` (nothing) or terms joined by ``+``; a term is a species
   name with an optional integer coefficient (``2A``, ``2 A`` or ``2*A``).
 * A reversible pair is written ``(kf, kb), A + B <--> C`` (also ``↔``).
@@ -17,6 +21,7 @@ from __future__ import annotations
 
 import re
 
+from .builder import expression
 from .network import MASS_ACTION, Network, RateLaw, Reaction, Term, hill, hillr
 
 _NAME = r"[A-Za-z_][A-Za-z0-9_]*"
@@ -26,6 +31,7 @@ _NUMBER_RE = re.compile(rf"^{_NUMBER}$")
 _TERM_RE = re.compile(rf"^(?:(\d+)\s*\*?\s*)?({_NAME})$")
 _HILL_RE = re.compile(r"^(hillr?)\s*\((.*)\)$")
 _FORWARD = ("-->", "→")
+_FULL = ("=>", "⇒")
 _REVERSIBLE = ("<-->", "↔", "⇌")
 
 
@@ -67,17 +73,29 @@ def parse(text: str) -> Network:
     if not isinstance(text, str):
         raise TypeError(f"network text must be a str, got {type(text).__name__}")
     reactions: list[Reaction] = []
+    species: list[str] = []
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.split("#", 1)[0].strip()
         if not line:
             continue
         try:
-            reactions.extend(_parse_line(line))
+            if line.startswith("@species"):
+                species.extend(_parse_species(line))
+            else:
+                reactions.extend(_parse_line(line))
         except (ValueError, TypeError) as err:
             raise ValueError(f"line {number}: {err}") from None
     if not reactions:
         raise ValueError("network text contains no reactions")
-    return Network(tuple(reactions))
+    return Network(tuple(reactions), tuple(species))
+
+
+def _parse_species(line: str) -> list[str]:
+    names = line[len("@species") :].replace(",", " ").split()
+    for name in names:
+        if not _NAME_RE.match(name):
+            raise ValueError(f"invalid species name {name!r} in {line!r}")
+    return names
 
 
 def _split_top_level_comma(text: str) -> tuple[str, str]:
@@ -105,12 +123,13 @@ def _parse_line(line: str) -> list[Reaction]:
                 Reaction(left, right, _parse_rate(rates[0])),
                 Reaction(right, left, _parse_rate(rates[1])),
             ]
-    for arrow in _FORWARD:
+    for arrow in _FORWARD + _FULL:
         if arrow in equation:
             lhs, rhs = equation.split(arrow, 1)
-            if any(a in rhs for a in _FORWARD):
+            if any(a in rhs for a in _FORWARD + _FULL):
                 raise ValueError(f"more than one arrow in {line!r}")
-            return [Reaction(_parse_side(lhs), _parse_side(rhs), _parse_rate(rate_text))]
+            rate = _parse_rate(rate_text, full=arrow in _FULL)
+            return [Reaction(_parse_side(lhs), _parse_side(rhs), rate)]
     raise ValueError(f"expected an arrow '-->' (or '<-->') in {line!r}")
 
 
@@ -133,20 +152,21 @@ def _parse_term(text: str, what: str) -> Term:
     raise ValueError(f"{what} must be a parameter name or a number, got {text!r}")
 
 
-def _parse_rate(text: str) -> RateLaw:
+def _parse_rate(text: str, full: bool = False) -> RateLaw:
     text = text.strip()
+    if full:
+        return expression(text, full=True)
     match = _HILL_RE.match(text)
     if match:
         args = [a.strip() for a in match.group(2).split(",")]
-        if len(args) != 4:
-            raise ValueError(f"{match.group(1)} takes (species, v, K, n), got {text!r}")
-        species = args[0]
-        if not _NAME_RE.match(species):
-            raise ValueError(f"invalid species name {species!r} in {text!r}")
-        v, big_k, n = (_parse_term(a, f"{match.group(1)} argument") for a in args[1:])
-        law = hill if match.group(1) == "hill" else hillr
-        return law(species, v, big_k, n)
-    return RateLaw(MASS_ACTION, (_parse_term(text, "rate"),))
+        simple = len(args) == 4 and all(_NAME_RE.match(a) or _NUMBER_RE.match(a) for a in args)
+        if simple and _NAME_RE.match(args[0]):
+            v, big_k, n = (_parse_term(a, f"{match.group(1)} argument") for a in args[1:])
+            law = hill if match.group(1) == "hill" else hillr
+            return law(args[0], v, big_k, n)
+    if _NAME_RE.match(text) or _NUMBER_RE.match(text):
+        return RateLaw(MASS_ACTION, (_parse_term(text, "rate"),))
+    return expression(text)
 
 
 def _parse_side(text: str) -> tuple[tuple[str, int], ...]:

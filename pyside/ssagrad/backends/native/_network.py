@@ -38,7 +38,8 @@ class KernelNetwork(NamedTuple):
     rate law is not elementary mass action. ``kind``, ``first`` and ``second`` classify
     each reaction for the written-out elementary mass-action propensities; ``theta``
     holds the constants (parameters, then literals) and ``rate[j] = theta[rate_slots[j, 0]]``
-    the rate constant of reaction ``j``.
+    the rate constant of reaction ``j``. The last fields are the expression tables of
+    :class:`ssagrad._lowering.ExpressionTables` (empty without expression laws).
     """
 
     reactant_ptr: np.ndarray
@@ -59,6 +60,18 @@ class KernelNetwork(NamedTuple):
     second: np.ndarray
     theta: np.ndarray
     rate: np.ndarray
+    expr_form: np.ndarray
+    expr_range: np.ndarray
+    term_coef: np.ndarray
+    term_ptr: np.ndarray
+    factor_var: np.ndarray
+    factor_pow: np.ndarray
+    prog_op: np.ndarray
+    prog_arg: np.ndarray
+    dprog: np.ndarray
+    read_ptr: np.ndarray
+    read_species: np.ndarray
+    read_prog: np.ndarray
 
 
 def _classify(arrays: NetworkArrays) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -113,6 +126,9 @@ def _structure(arrays: NetworkArrays) -> tuple[np.ndarray, ...]:
             first,
             second,
         )
+        tables = arrays.expressions
+        expr = tuple(getattr(tables, name) for name in KernelNetwork._fields[-12:])
+        cached = (cached, expr)
         object.__setattr__(arrays, "_kernel_structure", cached)
         object.__setattr__(arrays, "_kernel_networks", {})
     return cached
@@ -137,14 +153,16 @@ def kernel_network(arrays: NetworkArrays, theta: np.ndarray) -> KernelNetwork:
     >>> kernel_network(arrays, arrays.theta([0.5])) is net
     True
     """
-    structure = _structure(arrays)
+    structure, expr = _structure(arrays)
     theta = np.ascontiguousarray(theta, dtype=np.float64)
     cache: dict[bytes, KernelNetwork] = arrays.__dict__["_kernel_networks"]
     key = theta.tobytes()
     net = cache.get(key)
     if net is None:
         slot = arrays.rate_slots[:, 0] if arrays.n_reactions else np.zeros(0, dtype=np.int64)
-        net = KernelNetwork(*structure, theta, np.ascontiguousarray(theta[slot]))
+        rate = theta[slot] if theta.shape[0] else np.zeros(slot.shape[0])
+        rate = np.where(slot >= 0, rate, 0.0)  # expression laws may read no parameter
+        net = KernelNetwork(*structure, theta, np.ascontiguousarray(rate), *expr)
         if len(cache) >= CACHE_SIZE:
             cache.pop(next(iter(cache)))
         cache[key] = net
