@@ -19,8 +19,11 @@ from dataclasses import dataclass
 from ._contract import (
     CAPABILITIES,
     SSA_METHODS,
+    STATUS_BAD_ASSIGNMENT,
+    STATUS_CASCADE,
     STATUS_MAX_EVENTS,
     STATUS_OK,
+    STATUS_RATE_BOUND,
     Backend,
     BackendInfo,
 )
@@ -29,8 +32,11 @@ from .julia import JULIA_CAPABILITIES, unavailable_reason
 __all__ = [
     "CAPABILITIES",
     "SSA_METHODS",
+    "STATUS_BAD_ASSIGNMENT",
+    "STATUS_CASCADE",
     "STATUS_MAX_EVENTS",
     "STATUS_OK",
+    "STATUS_RATE_BOUND",
     "Backend",
     "BackendInfo",
     "available_backends",

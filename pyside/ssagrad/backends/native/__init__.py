@@ -62,6 +62,36 @@ class NativeBackend(Backend):
             ssa_ensemble(net, code, x0, times, seeds, max_events, states, events, status)
         return states, events, status
 
+    def simulate_events(
+        self,
+        arrays: NetworkArrays,
+        theta: np.ndarray,
+        x0: np.ndarray,
+        times: np.ndarray,
+        seeds: np.ndarray,
+        max_events: int,
+        rate_bound: float,
+    ) -> Kernels:
+        from ._events import event_ensemble
+
+        n = seeds.shape[0]
+        states = np.empty((n, times.shape[0], arrays.n_species), dtype=np.int64)
+        events = np.empty(n, dtype=np.int64)
+        status = np.empty(n, dtype=np.int64)
+        t = arrays.expressions
+        ev = (
+            t.event_trigger,
+            t.event_initial,
+            t.event_assign_ptr,
+            t.event_target,
+            t.event_value,
+            t.event_watch_ptr,
+            t.event_watch,
+        )
+        net = kernel_network(arrays, theta)
+        event_ensemble(net, ev, x0, times, seeds, max_events, rate_bound, states, events, status)
+        return states, events, status
+
     def score(
         self,
         arrays: NetworkArrays,
