@@ -130,15 +130,50 @@ def cmd_simulate(args: argparse.Namespace) -> int:
                 f"{args.network!r} is neither a file nor a zoo model "
                 f"({', '.join(models.available())})"
             )
-        net, params, x0 = parse(path.read_text()), {}, {}
+        if _is_sbml(path):
+            from .sbml import read_sbml
+
+            model = read_sbml(str(path))
+            net, params, x0 = model.network, dict(model.params), dict(model.x0)
+        else:
+            net, params, x0 = parse(path.read_text()), {}, {}
     params.update(_key_values(args.param, "--param", float))
     x0.update(_key_values(args.x0, "--x0", _count))
-    ds = simulate(net, params, x0, _times(args.times), n=args.n, seed=args.seed, method=args.method)
+    ds = simulate(
+        net,
+        params,
+        x0,
+        _times(args.times),
+        n=args.n,
+        seed=args.seed,
+        method=args.method,
+        rate_bound=args.rate_bound,
+    )
     ds.to_netcdf(args.out)
     print(
         f"wrote {args.out}: {ds.sizes['sample']} trajectories x {ds.sizes['time']} times "
         f"x {ds.sizes['species']} species ({int(ds.events.sum())} events)"
     )
+    return 0
+
+
+def _is_sbml(path: Path) -> bool:
+    """An SBML file: ``.xml``/``.sbml``, or text that starts with an XML declaration."""
+    if path.suffix.lower() in (".xml", ".sbml"):
+        return True
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        return handle.read(200).lstrip().startswith("<")
+
+
+def cmd_conformance(args: argparse.Namespace) -> int:
+    """Run the DSMTS cases of a local copy of the SBML Test Suite; print the report."""
+    from .conformance import report, run_dsmts
+
+    results = run_dsmts(args.path, n=args.n, seed=args.seed)
+    text = report(results, args.n)
+    if args.out:
+        Path(args.out).write_text(text + "\n")
+    print(text)
     return 0
 
 
@@ -160,6 +195,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
         table = lattice.format_tables(rows, lattice.setup_times())
         plot = lattice.plot(rows, Path(args.out) / "lattice.png")
         table += f"\n\nplot: {plot}"
+    elif args.what == "expressions":
+        from .bench import expressions
+
+        table = expressions.format_table(expressions.run(scale=args.scale))
     elif args.what == "ab":
         from .bench import ab
 
@@ -215,10 +254,15 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--seed", type=int, default=None)
     sim.add_argument("--method", choices=METHODS, default="direct")
     sim.add_argument("--out", default="simulation.nc")
+    sim.add_argument(
+        "--rate-bound", type=float, default=None, help="thinning bound for rates that read t"
+    )
     sim.set_defaults(func=cmd_simulate)
 
     bench = sub.add_parser("bench", help="benchmarks against peers, side by side")
-    bench.add_argument("what", choices=("ssa", "lattice", "estimators", "fit", "ab"))
+    bench.add_argument(
+        "what", choices=("ssa", "lattice", "estimators", "fit", "ab", "expressions")
+    )
     bench.add_argument("--scale", type=float, default=1.0, help="workload size factor")
     bench.add_argument(
         "--no-peers", action="store_true", help="skip GillesPy2, bioscrape, stochastix"
@@ -227,6 +271,14 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--repo", default=".", help="ab: the git checkout holding --ref")
     bench.add_argument("--out", default="ssagrad-bench", help="folder for tables and plots")
     bench.set_defaults(func=cmd_bench)
+
+    conf = sub.add_parser("conformance", help="run a local copy of a conformance suite")
+    conf.add_argument("suite", choices=("dsmts",), help="dsmts: SBML Test Suite cases/stochastic")
+    conf.add_argument("path", help="folder of case folders NNNNN/ (not shipped with ssagrad)")
+    conf.add_argument("-n", type=int, default=10_000, help="trajectories per case")
+    conf.add_argument("--seed", type=int, default=1)
+    conf.add_argument("--out", default=None, help="also write the markdown report here")
+    conf.set_defaults(func=cmd_conformance)
     return parser
 
 

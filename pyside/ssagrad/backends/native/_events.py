@@ -45,7 +45,8 @@ MAX_CASCADE = 100
 def propensity_at(j, x, theta, net, t):
     """``a_j(x)`` at time ``t`` (only expression laws read the time)."""
     if net.rate_code[j] == EXPRESSION:
-        return expression_value(j, x, theta, net, t) * combinatorial(j, x, net)
+        value = expression_value(j, x, theta, net.expr_int, net.expr_float, t)
+        return value * combinatorial(j, x, net)
     return propensity(j, x, theta, net)
 
 
@@ -62,7 +63,7 @@ def next_watch(ev, x, theta, net, t):
     watch = ev[6]
     best = math.inf
     for w in range(watch.shape[0]):
-        c = run(net.prog_op, net.prog_arg, watch[w, 0], watch[w, 1], x, theta, t)
+        c = run(net.expr_int, watch[w, 0], watch[w, 1], x, theta, t)
         if c > t and c < best:
             best = c
     return best
@@ -75,7 +76,7 @@ def fire_events(ev, x, theta, net, t, armed, values):
     for _ in range(MAX_CASCADE):
         fired = False
         for e in range(trigger.shape[0]):
-            now = run(net.prog_op, net.prog_arg, trigger[e, 0], trigger[e, 1], x, theta, t)
+            now = run(net.expr_int, trigger[e, 0], trigger[e, 1], x, theta, t)
             if now == 0.0:
                 armed[e] = True  # false now: may fire when it becomes true
                 continue
@@ -85,7 +86,7 @@ def fire_events(ev, x, theta, net, t, armed, values):
             fired = True
             lo, hi = assign_ptr[e], assign_ptr[e + 1]
             for q in range(lo, hi):  # every value first, with the state before the event
-                values[q - lo] = run(net.prog_op, net.prog_arg, value[q, 0], value[q, 1], x, theta, t)
+                values[q - lo] = run(net.expr_int, value[q, 0], value[q, 1], x, theta, t)
             for q in range(lo, hi):
                 var, v = target[q], values[q - lo]
                 if var >= 0:

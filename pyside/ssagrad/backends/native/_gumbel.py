@@ -40,7 +40,7 @@ from numba import njit, prange
 from ...network import EXPRESSION, HILL, MASS_ACTION
 from .._contract import STATUS_MAX_EVENTS, STATUS_OK
 from ._core import propensity_sum, waiting_time
-from ._expression import expression_derivative
+from ._expression import expression_derivative, expression_reads, read_entry, read_range
 from ._propensity import binomial, combinatorial, propensity_gradient, rate_factor
 from ._rng import rng_exponential_words, rng_init_words
 
@@ -139,10 +139,11 @@ def _refresh_general(j, x, theta, n_params, net, scratch, a, da_theta, d_reactan
         # d a_j / d x_s of the species the expression reads, after the R Hill entries.
         comb = combinatorial(j, x, net)
         offset = net.rate_code.shape[0]
-        for e in range(net.read_ptr[j], net.read_ptr[j + 1]):
-            lo, hi = net.read_prog[e, 0], net.read_prog[e, 1]
-            d = expression_derivative(j, -1 - net.read_species[e], lo, hi, x, theta, net)
-            d_hill[offset + e] = comb * d
+        ei, ef = net.expr_int, net.expr_float
+        start, end = read_range(j, ei)
+        for e in range(start, end):
+            s, lo, hi = read_entry(e, ei)
+            d_hill[offset + e] = comb * expression_derivative(j, -1 - s, lo, hi, x, theta, ei, ef)
 
 
 @njit(cache=True)
@@ -245,8 +246,8 @@ def _gumbel_chunk(
     da_theta = np.empty((n_reactions, n_params))  # d a_j / d theta_p at the current state
     d_reactant = np.empty(reactant_species.shape[0])  # d a_j / d x at each reactant entry
     # d a_j / d x at the Hill species, then at each species an expression reads
-    d_hill = np.zeros(n_reactions + net.read_species.shape[0])
-    read_ptr, read_species = net.read_ptr, net.read_species
+    read_ptr, read_species = expression_reads(net.expr_int, n_reactions)
+    d_hill = np.zeros(n_reactions + read_species.shape[0])
     scratch = np.empty(theta.shape[0])
     da = np.empty((n_reactions, n_params))  # total tangent of a_j
     dx = np.empty((n_species, n_params))

@@ -59,7 +59,7 @@ def rate_factor(j, x, theta, net):
     if code == MASS_ACTION:
         return theta[slots[j, 0]]
     if code == EXPRESSION:
-        return expression_value(j, x, theta, net, 0.0)
+        return expression_value(j, x, theta, net.expr_int, net.expr_float, 0.0)
     v = theta[slots[j, 0]]
     big_k = theta[slots[j, 1]]
     n = theta[slots[j, 2]]
@@ -99,8 +99,9 @@ def propensity_gradient(j, x, theta, net, out):
         out[slots[j, 0]] += comb
         return theta[slots[j, 0]] * comb
     if code == EXPRESSION:
-        expression_gradient(j, x, theta, net, comb, out)
-        return expression_value(j, x, theta, net, 0.0) * comb
+        ei, ef = net.expr_int, net.expr_float
+        expression_gradient(j, x, theta, slots, ei, ef, comb, out)
+        return expression_value(j, x, theta, ei, ef, 0.0) * comb
     v = theta[slots[j, 0]]
     big_k = theta[slots[j, 1]]
     n = theta[slots[j, 2]]
