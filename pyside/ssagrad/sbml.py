@@ -299,6 +299,8 @@ def read_sbml(source: str) -> Model:
         law = r.getKineticLaw()
         local = {}
         for p in list(law.getListOfLocalParameters()) + list(law.getListOfParameters()):
+            if p.getId() in local:  # L3: both lists hold the local parameters
+                continue
             name = f"{r.getId()}_{p.getId()}"
             _check(name not in reader.values, f"reaction {r.getId()!r}: local parameter name clash {name!r}")
             reader.values[name] = p.getValue()
@@ -318,7 +320,12 @@ def read_sbml(source: str) -> Model:
     for sid, amount in reader.counts.items():
         _check(math.isfinite(amount) and amount == round(amount) and amount >= 0, f"species {sid!r}: initial amount {amount} is not a molecule count")
         x0[sid] = int(round(amount))
-    return Model(model.getId() or "sbml", net, params, x0, _t_end(model), model.getName())
+    observables = {
+        var: Expression(reader.tree(tree, f"assignmentRule for {var!r}"))
+        for var, tree in ((v, reader.subst[v]) for v in reader.rules)
+    }
+    name, t_end = model.getId() or "sbml", _t_end(model)
+    return Model(name, net, params, x0, t_end, model.getName(), observables=observables)
 
 
 def _event(e: Any, reader: _Reader) -> Event:
