@@ -47,13 +47,13 @@ class FakeSSAGrad:
         self._record("simulate_score", (net, theta, n_params, x0, times, seeds), kwargs)
         s, t, n = len(x0), len(times), len(seeds)
         scores = encoded((n_params, t, n), np.float64)
-        return encoded((s, t, n)), scores, np.zeros(n, dtype=np.int64)
+        return encoded((s, t, n)), scores, np.arange(n), np.zeros(n, dtype=np.int64)
 
     def simulate_gumbel(self, net, theta, n_params, x0, times, seeds, **kwargs):
         self._record("simulate_gumbel", (net, theta, n_params, x0, times, seeds), kwargs)
         s, t, n = len(x0), len(times), len(seeds)
         tangents = encoded((n_params, s, t, n), np.float64)
-        return encoded((s, t, n)), tangents, np.zeros(n, dtype=np.int64)
+        return encoded((s, t, n)), tangents, np.arange(n), np.zeros(n, dtype=np.int64)
 
     def simulate_altpath(self, net, theta, n_params, x0, times, seeds, **kwargs):
         self._record("simulate_altpath", (net, theta, n_params, x0, times, seeds), kwargs)
@@ -62,13 +62,19 @@ class FakeSSAGrad:
             encoded((s, t, n)),
             encoded((n_params, s, t, n)),
             np.asfortranarray(np.ones((n_params, t, n))),
+            np.arange(n),
             np.zeros(n, dtype=np.int64),
         )
 
     def simulate_coupled(self, net, plus, minus, x0, times, seeds, **kwargs):
         self._record("simulate_coupled", (net, plus, minus, x0, times, seeds), kwargs)
         d, s, t, n = plus.shape[1], len(x0), len(times), len(seeds)
-        return encoded((d, s, t, n)), encoded((d, s, t, n)), np.zeros(n, dtype=np.int64)
+        return (
+            encoded((d, s, t, n)),
+            encoded((d, s, t, n)),
+            np.arange(n),
+            np.zeros(n, dtype=np.int64),
+        )
 
 
 class FakeMain:

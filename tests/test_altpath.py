@@ -49,7 +49,7 @@ def test_two_outcome_sign():
     k1, k2, times = 1.0, 2.0, np.array([0.2, 0.7, 1.5])
     problem = Problem.build(net, {"k1": k1, "k2": k2}, {"A": 1}, times)
     n = 20000
-    states, alt, weights, status = NativeBackend().altpath(
+    states, alt, weights, _, status = NativeBackend().altpath(
         problem.arrays,
         problem.theta,
         problem.x0,

@@ -247,3 +247,25 @@ def test_data_the_network_does_not_have_is_named(bd_data):
         ssagrad.fit(BD, other, init=BD_START, steps=1, progress=False)
     with pytest.raises(ValueError, match="init is required for a Network"):
         ssagrad.fit(BD.network, bd_data, x0={"A": 0}, steps=1, progress=False)
+
+
+def test_history_counts_the_ssa_events_of_every_step(bd_data):
+    from ssagrad.estimators import estimate
+
+    result = _quick_fit(bd_data, steps=4, pool=50)
+    events = result.history.events.values[0]
+    assert np.all(events > 0)
+    # The score kernel fires exactly the reactions of the direct method with the same seeds.
+    samples = estimate(BD, BD_START, times=[0.5, 1.0, 2.0, 4.0], estimator="score", n=300, seed=8)
+    direct = ssagrad.simulate(BD, BD_START, times=[0.5, 1.0, 2.0, 4.0], n=300, seed=8)
+    assert samples.events == int(direct.events.sum())
+    for estimator in ("gumbel", "altpath", "fd", "cfd", "smoothing"):
+        other = estimate(BD, BD_START, times=[1.0], estimator=estimator, n=50, seed=1)
+        assert other.events > 0, estimator
+
+
+def test_a_fit_that_only_got_worse_returns_its_start(bd_data):
+    # Started at the truth with a wild learning rate, every iterate is worse than the start.
+    result = _quick_fit(bd_data, init={"k": 10.0, "g": 1.0}, steps=10, lr=3.0, schedule="constant")
+    assert result.best.candidate == "start"
+    assert result.params == {"k": 10.0, "g": 1.0}

@@ -224,7 +224,7 @@ def test_kernel_matches_python_reference(case, temperature):
     net, params, x0, times = REFERENCE_CASES[case]
     arrays = net.arrays()
     seeds = np.array([11, 12, 13], dtype=np.uint64)
-    states, tangents, status = NativeBackend().gumbel(
+    states, tangents, _, status = NativeBackend().gumbel(
         arrays,
         arrays.theta(np.asarray(params, dtype=float)),
         np.array(x0, dtype=np.int64),

@@ -248,7 +248,7 @@ def test_coupled_passes_one_column_per_perturbation(fake):
     engine = JuliaBackend()
     problem = _problem()
     plus = np.stack([problem.theta * 1.1, problem.theta * 1.2])  # (D, P + L)
-    x_plus, x_minus, status = engine.coupled(
+    x_plus, x_minus, _, status = engine.coupled(
         problem.arrays,
         plus,
         plus * 0.9,

@@ -191,14 +191,17 @@ end
 
 """
     simulate_altpath!(states, alt_states, weights, status, net, theta, n_params, x0,
-                      times, seeds, max_events, rate_margin; make_rng = Xoshiro)
+                      times, seeds, max_events, rate_margin; make_rng = Xoshiro,
+                      events = nothing)
 
 Primal paths with one pruned alternative per parameter, one per seed, in parallel over
 trajectories: `states` is `S × T × N`, `alt_states` is `P × S × T × N` and `weights`
 `P × T × N` (the bytes of NumPy's `(N, T, S)`, `(N, T, S, P)` and `(N, T, P)`), for
 the first `P = n_params` entries of `theta`. Unbiased:
 `∂E[f(X(t_m))]/∂θ_p ≈ mean_i weights[p, m, i] (f(alt_states[p, :, m, i]) - f(states[:, m, i]))`.
-`rate_margin > 1` is the uniformisation clock as a multiple of `a0`.
+`rate_margin > 1` is the uniformisation clock as a multiple of `a0`. Given a vector
+`events` (length `N`), `events[i]` receives the uniformisation steps of path `i`
+(firings and no-ops).
 """
 function simulate_altpath!(
     states::AbstractArray{<:Integer, 3},
@@ -214,6 +217,7 @@ function simulate_altpath!(
     max_events::Integer,
     rate_margin::Real;
     make_rng = Xoshiro,
+    events::Union{Nothing, AbstractVector{<:Integer}} = nothing,
 )
     check_inputs(net, theta, x0, times)
     isfinite(rate_margin) && rate_margin > 1 ||
@@ -227,7 +231,7 @@ function simulate_altpath!(
     kernel = (net, seed_parameters(theta_values, Val(n_params)), theta_values, theta_floor)
     uses = parameter_reactions(net, n_params)
     Threads.@threads for i in eachindex(seeds, status)
-        _, status[i] = altpath_trajectory!(
+        steps, status[i] = altpath_trajectory!(
             view(states, :, :, i),
             view(alt_states, :, :, :, i),
             view(weights, :, :, i),
@@ -240,6 +244,7 @@ function simulate_altpath!(
             max_events,
             rate_margin,
         )
+        events === nothing || (events[i] = steps)
     end
     return states, alt_states, weights, status
 end

@@ -99,14 +99,16 @@ end
 
 """
     simulate_coupled!(x_plus, x_minus, status, net, theta_plus, theta_minus, x0, times,
-                      seeds, max_events; make_rng = Xoshiro)
+                      seeds, max_events; make_rng = Xoshiro, events = nothing)
 
 Anderson-coupled pairs for every seed and every perturbation `d`, in parallel over
 trajectories: `theta_plus[:, d]` and `theta_minus[:, d]` are the constants of pair `d`
 (`(P + L) × D` matrices, the bytes of NumPy's `(D, P + L)`); `x_plus` and `x_minus`
 are `D × S × T × N` (NumPy's `(N, T, S, D)`). `status[i]` is
 [`STATUS_MAX_EVENTS`](@ref) if any pair of trajectory `i` hit `max_events`. Pair `d` of
-trajectory `i` draws from `make_rng(direction_seed(seeds[i], d))`.
+trajectory `i` draws from `make_rng(direction_seed(seeds[i], d))`. Given a vector
+`events` (length `N`), `events[i]` receives the coupled steps of trajectory `i`, summed
+over its pairs.
 """
 function simulate_coupled!(
     x_plus::AbstractArray{<:Integer, 4},
@@ -120,6 +122,7 @@ function simulate_coupled!(
     seeds::AbstractVector{<:Integer},
     max_events::Integer;
     make_rng = Xoshiro,
+    events::Union{Nothing, AbstractVector{<:Integer}} = nothing,
 )
     size(theta_plus) == size(theta_minus) ||
         throw(DimensionMismatch("theta_plus and theta_minus must have the same size"))
@@ -132,9 +135,9 @@ function simulate_coupled!(
     check_size("x_minus", x_minus, (n_d, n_s, n_t, n))
     Threads.@threads for i in eachindex(seeds, status)
         out_plus, out_minus = zeros(Int, n_s, n_t), zeros(Int, n_s, n_t)
-        worst = STATUS_OK
+        worst, total = STATUS_OK, 0
         for d in 1:n_d
-            _, s = coupled_pair!(
+            fired, s = coupled_pair!(
                 out_plus,
                 out_minus,
                 net,
@@ -145,11 +148,13 @@ function simulate_coupled!(
                 make_rng(direction_seed(seeds[i], d)),
                 max_events,
             )
+            total += fired
             s == STATUS_OK || (worst = s)
             x_plus[d, :, :, i] .= out_plus
             x_minus[d, :, :, i] .= out_minus
         end
         status[i] = worst
+        events === nothing || (events[i] = total)
     end
     return x_plus, x_minus, status
 end

@@ -54,7 +54,7 @@ end
 function estimate_score(problem::Problem)
     n_p, n = length(problem.params), length(problem.seeds)
     n >= 2 || throw(ArgumentError("the score estimator's baseline needs n >= 2"))
-    states, scores, status = simulate_score(
+    states, scores, _, status = simulate_score(
         problem.net,
         theta_at(problem, problem.params),
         n_p,
@@ -96,7 +96,7 @@ function estimate_gumbel(
     smoothing = time_smoothing === nothing ?
         auto_time_smoothing(problem, seed) :
         time_smoothing
-    states, tangents, status = simulate_gumbel(
+    states, tangents, _, status = simulate_gumbel(
         problem.net,
         theta_at(problem, problem.params),
         length(problem.params),
@@ -113,7 +113,7 @@ end
 
 function estimate_altpath(problem::Problem; rate_margin = 1.5)
     n_p = length(problem.params)
-    states, alt_states, weights, status = simulate_altpath(
+    states, alt_states, weights, _, status = simulate_altpath(
         problem.net,
         theta_at(problem, problem.params),
         n_p,
@@ -146,7 +146,7 @@ end
 function estimate_cfd(problem::Problem; h = 0.05, relative = true)
     upper, lower, widths = perturbations(problem.params, h, relative)
     states = states_at(problem, problem.params)
-    x_plus, x_minus, status = simulate_coupled(
+    x_plus, x_minus, _, status = simulate_coupled(
         problem.net,
         reduce(hcat, theta_at.(Ref(problem), upper)),
         reduce(hcat, theta_at.(Ref(problem), lower)),

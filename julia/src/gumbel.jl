@@ -198,7 +198,8 @@ end
 
 """
     simulate_gumbel!(states, tangents, status, net, theta, n_params, x0, times, seeds,
-                     max_events, temperature, time_smoothing; make_rng = Xoshiro)
+                     max_events, temperature, time_smoothing; make_rng = Xoshiro,
+                     events = nothing)
 
 Exact paths with Gumbel-softmax straight-through tangents, one per seed, in parallel over
 trajectories: `states` is `S × T × N`, `tangents` is `P × S × T × N` (the bytes of NumPy's
@@ -208,7 +209,8 @@ trajectories: `states` is `S × T × N`, `tangents` is `P × S × T × N` (the b
 hard lookup, as stochastix does).
 
 GS-ST is biased: the bias shrinks as λ → 0 while the variance grows; audit it against
-the exact CME or the score function for each model and horizon.
+the exact CME or the score function for each model and horizon. Given a vector `events`
+(length `N`), `events[i]` receives the reactions path `i` fired.
 """
 function simulate_gumbel!(
     states::AbstractArray{<:Integer, 3},
@@ -224,6 +226,7 @@ function simulate_gumbel!(
     temperature::Real,
     time_smoothing::Real;
     make_rng = Xoshiro,
+    events::Union{Nothing, AbstractVector{<:Integer}} = nothing,
 )
     check_inputs(net, theta, x0, times)
     isfinite(temperature) && temperature > 0 ||
@@ -248,6 +251,7 @@ function simulate_gumbel!(
         1 / temperature,
         observation_smoothing(times, time_smoothing),
         make_rng,
+        events,
     )
     return states, tangents, status
 end
@@ -265,9 +269,10 @@ function gumbel_ensemble!(
     inv_temp,
     smoothing,
     make_rng,
+    events,
 )
     Threads.@threads for i in eachindex(seeds, status)
-        _, status[i] = gumbel_trajectory!(
+        fired, status[i] = gumbel_trajectory!(
             view(states, :, :, i),
             view(tangents, :, :, :, i),
             net,
@@ -279,6 +284,7 @@ function gumbel_ensemble!(
             inv_temp,
             smoothing,
         )
+        events === nothing || (events[i] = fired)
     end
     return nothing
 end

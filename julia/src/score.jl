@@ -58,7 +58,7 @@ end
 
 """
     simulate_score!(states, scores, status, net, theta, n_params, x0, times, seeds,
-                    max_events; make_rng = Xoshiro)
+                    max_events; make_rng = Xoshiro, events = nothing)
 
 Exact paths and their causal score functions, one per seed, in parallel over
 trajectories: `states` is `S × T × N`, `scores` is `P × T × N` with `P = n_params` (the
@@ -68,7 +68,8 @@ including the survival term after the last event.
 
 An unbiased estimate of `∂ E[f(X(t_m))] / ∂θ_p` is the mean over paths of
 `(f(X(t_m)) - b) * scores[p, m, i]` with a baseline `b` (e.g. the leave-one-out mean).
-The states equal those of [`simulate_direct!`](@ref) for the same seeds.
+The states equal those of [`simulate_direct!`](@ref) for the same seeds. Given a vector
+`events` (length `N`), `events[i]` receives the reactions path `i` fired.
 """
 function simulate_score!(
     states::AbstractArray{<:Integer, 3},
@@ -82,6 +83,7 @@ function simulate_score!(
     seeds::AbstractVector{<:Integer},
     max_events::Integer;
     make_rng = Xoshiro,
+    events::Union{Nothing, AbstractVector{<:Integer}} = nothing,
 )
     check_inputs(net, theta, x0, times)
     check_size("states", states, (net.n_species, length(times), length(seeds)))
@@ -98,6 +100,7 @@ function simulate_score!(
         seeds,
         max_events,
         make_rng,
+        events,
     )
     return states, scores, status
 end
@@ -113,9 +116,10 @@ function score_ensemble!(
     seeds,
     max_events,
     make_rng,
+    events,
 )
     Threads.@threads for i in eachindex(seeds, status)
-        _, status[i] = score_trajectory!(
+        fired, status[i] = score_trajectory!(
             view(states, :, :, i),
             view(scores, :, :, i),
             net,
@@ -125,6 +129,7 @@ function score_ensemble!(
             make_rng(seeds[i]),
             max_events,
         )
+        events === nothing || (events[i] = fired)
     end
     return nothing
 end

@@ -102,10 +102,10 @@ end
 
 """
     simulate_score(net, theta, n_params, x0, times, seeds; max_events = 10^7,
-                   make_rng = Xoshiro) -> (states, scores, status)
+                   make_rng = Xoshiro) -> (states, scores, events, status)
 
 Allocating form of [`simulate_score!`](@ref): `states` is `S × T × N`, `scores` is
-`P × T × N` (`P = n_params`).
+`P × T × N` (`P = n_params`), `events[i]` the reactions path `i` fired.
 """
 function simulate_score(
     net::ReactionNetwork,
@@ -121,8 +121,8 @@ function simulate_score(
     n = length(seeds)
     states = Array{Int}(undef, net.n_species, length(times), n)
     scores = Array{Float64}(undef, n_params, length(times), n)
-    status = Vector{Int}(undef, n)
-    return simulate_score!(
+    events, status = Vector{Int}(undef, n), Vector{Int}(undef, n)
+    simulate_score!(
         states,
         scores,
         status,
@@ -134,15 +134,17 @@ function simulate_score(
         seeds,
         max_events;
         make_rng,
+        events,
     )
+    return states, scores, events, status
 end
 
 """
     simulate_gumbel(net, theta, n_params, x0, times, seeds; temperature, time_smoothing,
-                    max_events = 10^7, make_rng = Xoshiro) -> (states, tangents, status)
+                    max_events = 10^7, make_rng = Xoshiro) -> (states, tangents, events, status)
 
 Allocating form of [`simulate_gumbel!`](@ref): `states` is `S × T × N`, `tangents` is
-`P × S × T × N` (`P = n_params`).
+`P × S × T × N` (`P = n_params`), `events[i]` the reactions path `i` fired.
 """
 function simulate_gumbel(
     net::ReactionNetwork,
@@ -160,8 +162,8 @@ function simulate_gumbel(
     n = length(seeds)
     states = Array{Int}(undef, net.n_species, length(times), n)
     tangents = Array{Float64}(undef, n_params, net.n_species, length(times), n)
-    status = Vector{Int}(undef, n)
-    return simulate_gumbel!(
+    events, status = Vector{Int}(undef, n), Vector{Int}(undef, n)
+    simulate_gumbel!(
         states,
         tangents,
         status,
@@ -175,15 +177,19 @@ function simulate_gumbel(
         temperature,
         time_smoothing;
         make_rng,
+        events,
     )
+    return states, tangents, events, status
 end
 
 """
     simulate_altpath(net, theta, n_params, x0, times, seeds; rate_margin = 1.5,
-                     max_events = 10^7, make_rng = Xoshiro) -> (states, alt_states, weights, status)
+                     max_events = 10^7, make_rng = Xoshiro)
+        -> (states, alt_states, weights, events, status)
 
 Allocating form of [`simulate_altpath!`](@ref): `states` is `S × T × N`, `alt_states`
-`P × S × T × N` and `weights` `P × T × N` (`P = n_params`).
+`P × S × T × N` and `weights` `P × T × N` (`P = n_params`), `events[i]` the
+uniformisation steps of path `i`.
 """
 function simulate_altpath(
     net::ReactionNetwork,
@@ -201,8 +207,8 @@ function simulate_altpath(
     states = Array{Int}(undef, n_s, n_t, n)
     alt_states = Array{Int}(undef, n_params, n_s, n_t, n)
     weights = zeros(n_params, n_t, n)
-    status = Vector{Int}(undef, n)
-    return simulate_altpath!(
+    events, status = Vector{Int}(undef, n), Vector{Int}(undef, n)
+    simulate_altpath!(
         states,
         alt_states,
         weights,
@@ -216,16 +222,18 @@ function simulate_altpath(
         max_events,
         rate_margin;
         make_rng,
+        events,
     )
+    return states, alt_states, weights, events, status
 end
 
 """
     simulate_coupled(net, theta_plus, theta_minus, x0, times, seeds; max_events = 10^7,
-                     make_rng = Xoshiro) -> (x_plus, x_minus, status)
+                     make_rng = Xoshiro) -> (x_plus, x_minus, events, status)
 
 Allocating form of [`simulate_coupled!`](@ref): column `d` of `theta_plus` and
 `theta_minus` holds the constants of perturbation `d`; `x_plus` and `x_minus` are
-`D × S × T × N`.
+`D × S × T × N`; `events[i]` the coupled steps of trajectory `i` over all pairs.
 """
 function simulate_coupled(
     net::ReactionNetwork,
@@ -242,8 +250,8 @@ function simulate_coupled(
     n_d, n_s, n_t, n = size(plus, 2), net.n_species, length(times), length(seeds)
     x_plus = Array{Int}(undef, n_d, n_s, n_t, n)
     x_minus = Array{Int}(undef, n_d, n_s, n_t, n)
-    status = Vector{Int}(undef, n)
-    return simulate_coupled!(
+    events, status = Vector{Int}(undef, n), Vector{Int}(undef, n)
+    simulate_coupled!(
         x_plus,
         x_minus,
         status,
@@ -255,7 +263,9 @@ function simulate_coupled(
         seeds,
         max_events;
         make_rng,
+        events,
     )
+    return x_plus, x_minus, events, status
 end
 
 function plain_inputs(theta, x0, times, seeds)

@@ -171,7 +171,7 @@ const REPRESSION_THETA = [10.0, 5.0, 2.0, 1.0]
     end
 
     @testset "score function: gradient of the birth-death mean" begin
-        states, scores, status = simulate_score(BIRTH_DEATH, THETA, 2, [0], TIMES, 1:N)
+        states, scores, _, status = simulate_score(BIRTH_DEATH, THETA, 2, [0], TIMES, 1:N)
         @test all(==(STATUS_OK), status) && all(isfinite, scores)
         # The score kernel walks the same paths as the direct method.
         @test states == simulate(BIRTH_DEATH, THETA, [0], TIMES, 1:N)[1]
@@ -189,12 +189,12 @@ const REPRESSION_THETA = [10.0, 5.0, 2.0, 1.0]
         end
         # Pure birth from 0: the score of k is exactly A(t) / k - t on every path.
         birth = ReactionNetwork([0;;], [1;;])
-        states, scores, _ = simulate_score(birth, [4.0], 1, [0], TIMES, 1:50)
+        states, scores, _, _ = simulate_score(birth, [4.0], 1, [0], TIMES, 1:50)
         @test scores[1, :, :] ≈ states[1, :, :] ./ 4.0 .- TIMES
     end
 
     @testset "Gumbel-softmax straight-through" begin
-        states, tangents, status = simulate_gumbel(
+        states, tangents, _, status = simulate_gumbel(
             BIRTH_DEATH,
             THETA,
             2,
@@ -223,7 +223,7 @@ const REPRESSION_THETA = [10.0, 5.0, 2.0, 1.0]
         @test hard[1] == states # the smoothing changes the tangents only
         @test hard[2] != tangents
         # Nothing can fire: no tangent.
-        _, still, _ = simulate_gumbel(
+        _, still, _, _ = simulate_gumbel(
             ReactionNetwork([1;;], [0;;]),
             [1.0],
             1,
@@ -237,7 +237,7 @@ const REPRESSION_THETA = [10.0, 5.0, 2.0, 1.0]
     end
 
     @testset "alternative paths: gradient of the birth-death mean" begin
-        states, alt_states, weights, status = simulate_altpath(
+        states, alt_states, weights, _, status = simulate_altpath(
             BIRTH_DEATH,
             THETA,
             2,
@@ -281,7 +281,7 @@ const REPRESSION_THETA = [10.0, 5.0, 2.0, 1.0]
         h = 0.05
         plus = hcat(THETA .* [1 + h, 1], THETA .* [1, 1 + h])
         minus = hcat(THETA .* [1 - h, 1], THETA .* [1, 1 - h])
-        x_plus, x_minus, status = simulate_coupled(
+        x_plus, x_minus, _, status = simulate_coupled(
             BIRTH_DEATH,
             plus,
             minus,

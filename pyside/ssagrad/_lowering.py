@@ -195,7 +195,9 @@ def lower(net: Network) -> NetworkArrays:
                     reads(sp[name], j)
                     read_species.append(sp[name])
                     program_form = expr_form[j] == FORM_PROGRAM
-                    read_prog.append(b.program(derivative(tree, name)) if program_form else (-1, -1))
+                    read_prog.append(
+                        b.program(derivative(tree, name)) if program_form else (-1, -1)
+                    )
             if expr_form[j] == FORM_PROGRAM:
                 dprog_rows[j] = [b.program(derivative(tree, n)) for n in params]
             read_ptr.append(len(read_species))
@@ -204,9 +206,7 @@ def lower(net: Network) -> NetworkArrays:
         if law.species is not None:
             rate_species[j] = sp[law.species]
             reads(rate_species[j], j)
-        slot_rows.append(
-            [par[t] if isinstance(t, str) else b.literal(float(t)) for t in law.args]
-        )
+        slot_rows.append([par[t] if isinstance(t, str) else b.literal(float(t)) for t in law.args])
     width = max([3] + [len(r) for r in slot_rows])
     rate_slots = np.full((n_r, width), -1, dtype=np.int64)
     dprog = np.full((n_r, width, 2), -1, dtype=np.int64)

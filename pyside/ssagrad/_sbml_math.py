@@ -71,7 +71,11 @@ def from_ast(node: Any, where: str) -> Node:  # noqa: C901 - one case per MathML
     if kind == lib.AST_FUNCTION_ROOT:
         degree = children[0] if len(children) == 2 else ("num", 2.0)
         base = children[-1]
-        return ("call", "sqrt", (base,)) if degree == ("num", 2.0) else ("^", base, ("/", ("num", 1.0), degree))
+        return (
+            ("call", "sqrt", (base,))
+            if degree == ("num", 2.0)
+            else ("^", base, ("/", ("num", 1.0), degree))
+        )
     if kind in (lib.AST_FUNCTION_EXP, lib.AST_FUNCTION_LN):
         return ("call", "exp" if kind == lib.AST_FUNCTION_EXP else "log", (children[0],))
     if kind == lib.AST_FUNCTION_LOG:  # log with a base (10 by default)
@@ -145,4 +149,15 @@ def substitute(tree: Node, values: dict[str, Node]) -> Node:
     return (tree[0], *(substitute(c, values) for c in tree[1:]))
 
 
-__all__ = ["SBMLError", "add", "div", "from_ast", "mul", "neg", "power", "sub", "substitute", "to_ast"]
+__all__ = [
+    "SBMLError",
+    "add",
+    "div",
+    "from_ast",
+    "mul",
+    "neg",
+    "power",
+    "sub",
+    "substitute",
+    "to_ast",
+]

@@ -1,8 +1,10 @@
-"""The ``ssagrad`` command line: ``demo``, ``fit``, ``simulate`` and ``bench``."""
+"""The ``ssagrad`` command line: ``demo``, ``fit``, ``simulate``, ``bench`` and ``repro``."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
 from pathlib import Path
 
@@ -86,24 +88,8 @@ def cmd_fit(args: argparse.Namespace) -> int:
     init = _key_values(args.init, "--init", float) or None
     if isinstance(net, models.Model) and init is not None:
         init = {**net.params, **init}
-    result = fit(
-        net,
-        args.data,
-        x0=_key_values(args.x0, "--x0", _count) or None,
-        loss=args.loss,
-        estimator=args.estimator,
-        init=init,
-        fixed=args.fixed,
-        steps=args.steps,
-        n=args.n,
-        pool=args.pool,
-        starts=args.starts,
-        seed=args.seed,
-        lr=args.lr,
-        checkpoint=out / "checkpoint.npz",
-        resume=args.resume,
-        progress=not args.no_progress,
-    )
+    with _dask_client(args.scheduler) as client:
+        result = _fit_command(fit, net, args, init, out, client)
     out.mkdir(parents=True, exist_ok=True)
     (out / "params.json").write_text(json.dumps(result.params, indent=2) + "\n")
     result.save(out / "fit.nc")
@@ -199,6 +185,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
         from .bench import expressions
 
         table = expressions.format_table(expressions.run(scale=args.scale))
+    elif args.what == "dask":
+        from .bench import dask
+
+        table = dask.format_table(dask.run(scale=args.scale))
     elif args.what == "ab":
         from .bench import ab
 
@@ -208,6 +198,81 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
         table = estimators.report(scale=args.scale, out=Path(args.out), peers=peers)
     print(table)
+    return 0
+
+
+@contextlib.contextmanager
+def _dask_client(address: str | None):
+    """A Dask client for ``--scheduler`` (None: no client), closed on exit.
+
+    ``local`` starts a LocalCluster of one single-threaded worker process per core; any
+    other value is the address of a running scheduler (``tcp://host:8786``).
+    """
+    if address is None:
+        yield None
+        return
+    from .distributed import require_dask
+
+    distributed = require_dask()
+    if address == "local":
+        cores = os.cpu_count() or 1
+        with (
+            distributed.LocalCluster(
+                n_workers=cores, threads_per_worker=1, dashboard_address=None
+            ) as cluster,
+            distributed.Client(cluster) as client,
+        ):
+            yield client
+    else:
+        with distributed.Client(address) as client:
+            yield client
+
+
+def _fit_command(fit, net, args: argparse.Namespace, init, out: Path, client):
+    """``fit`` with the command's arguments (and the Dask client, if any)."""
+    return fit(
+        net,
+        args.data,
+        x0=_key_values(args.x0, "--x0", _count) or None,
+        loss=args.loss,
+        estimator=args.estimator,
+        init=init,
+        fixed=args.fixed,
+        steps=args.steps,
+        n=args.n,
+        pool=args.pool,
+        starts=args.starts,
+        seed=args.seed,
+        lr=args.lr,
+        checkpoint=out / "checkpoint.npz",
+        resume=args.resume,
+        progress=not args.no_progress,
+        client=client,
+    )
+
+
+def cmd_repro(args: argparse.Namespace) -> int:
+    """Run one reproduction (resuming what is in its folder); print where its files are."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from . import repro
+
+    names = list(repro.EXPERIMENTS) if args.name == "all" else [args.name]
+    for name in names:
+        out = Path(args.out or "ssagrad-repro")
+        if args.name == "all" or not args.out:
+            out = out / name
+        if out.exists() and not out.is_dir():
+            raise ValueError(f"--out {str(out)!r} exists and is not a folder")
+        size = "quick" if args.quick else "full"
+        print(f"{name} ({size}): {repro.EXPERIMENTS[name][1]} -> {out}", flush=True)
+        with _dask_client(args.scheduler) as client:
+            report = repro.run(
+                name, out, quick=args.quick, progress=not args.no_progress, client=client
+            )
+        print(f"wrote {report.markdown} and:")
+        print("\n".join(report.lines()[1:]))
     return 0
 
 
@@ -243,6 +308,9 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--resume", default=None, help="checkpoint to continue from")
     fit.add_argument("--no-progress", action="store_true", help="no progress bar")
     fit.add_argument("--out", default="ssagrad-fit", help="output folder")
+    fit.add_argument(
+        "--scheduler", default=None, help="run the starts on a Dask cluster (address or 'local')"
+    )
     fit.set_defaults(func=cmd_fit)
 
     sim = sub.add_parser("simulate", help="simulate a network file or zoo model")
@@ -261,7 +329,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench = sub.add_parser("bench", help="benchmarks against peers, side by side")
     bench.add_argument(
-        "what", choices=("ssa", "lattice", "estimators", "fit", "ab", "expressions")
+        "what", choices=("ssa", "lattice", "estimators", "fit", "dask", "ab", "expressions")
     )
     bench.add_argument("--scale", type=float, default=1.0, help="workload size factor")
     bench.add_argument(
@@ -284,6 +352,25 @@ def build_parser() -> argparse.ArgumentParser:
         help="judge event-free cases without expected results against ssagrad.exact",
     )
     conf.set_defaults(func=cmd_conformance)
+
+    from .repro import EXPERIMENTS
+
+    repro = sub.add_parser("repro", help="reproduce the sources' inference experiments")
+    repro.add_argument("name", choices=(*EXPERIMENTS, "all"), help="the experiment")
+    repro.add_argument("--quick", action="store_true", help="the small version (minutes)")
+    repro.add_argument(
+        "--out",
+        default=None,
+        help="output folder (default ssagrad-repro/NAME; for 'all', DIR/NAME per experiment)",
+    )
+    repro.add_argument("--no-progress", action="store_true", help="no progress bar")
+    repro.add_argument(
+        "--scheduler",
+        default=None,
+        help="run the fits on a Dask cluster: a scheduler address, or 'local' for a "
+        "LocalCluster (pip install 'ssagrad[dask]')",
+    )
+    repro.set_defaults(func=cmd_repro)
     return parser
 
 

@@ -95,7 +95,10 @@ def exact_moments(model, times: np.ndarray) -> dict[str, tuple[np.ndarray, np.nd
 
     ds = exact(model.network, model.params, model.x0, times, max_states=400_000)
     return {
-        s: (ds["mean"].sel(species=s).values, np.sqrt(np.maximum(ds["var"].sel(species=s).values, 0)))
+        s: (
+            ds["mean"].sel(species=s).values,
+            np.sqrt(np.maximum(ds["var"].sel(species=s).values, 0)),
+        )
         for s in model.network.species
     }
 

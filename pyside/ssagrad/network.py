@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -32,7 +32,12 @@ HILL = 1
 HILLR = 2
 EXPRESSION = 3
 
-RATE_LAW_NAMES = {MASS_ACTION: "mass action", HILL: "hill", HILLR: "hillr", EXPRESSION: "expression"}
+RATE_LAW_NAMES = {
+    MASS_ACTION: "mass action",
+    HILL: "hill",
+    HILLR: "hillr",
+    EXPRESSION: "expression",
+}
 
 Term = str | float
 """A rate-law argument: a parameter name or a numeric literal."""
@@ -129,7 +134,7 @@ class RateLaw:
 
 
 def _term_str(term: Term) -> str:
-    return term if isinstance(term, str) else repr(float(term))
+    return term if isinstance(term, str) else repr(float(term) + 0.0)  # + 0.0: no "-0.0"
 
 
 @dataclass(frozen=True)
@@ -320,6 +325,28 @@ class Network:
             lines = [str(r) for r in self.reactions] + [str(e) for e in self.events]
             object.__setattr__(self, "_text", "\n".join(lines))
         return self._text
+
+    def to_text(self) -> str:
+        """The network in ssagrad's text syntax; ``ssagrad.parse(net.to_text()) == net``.
+
+        One reaction per line as :func:`ssagrad.parse` reads it. When the species order
+        is not the order of first appearance in the reactions (or a species takes part in
+        no reaction), a first line ``@species A B C`` (as in Catalyst) declares it.
+
+        Examples
+        --------
+        >>> import ssagrad
+        >>> net = ssagrad.Network(ssagrad.parse("k, S + I --> 2I").reactions, ("S", "I", "R"))
+        >>> print(net.to_text())
+        @species S I R
+        k, S + I --> 2I
+        >>> ssagrad.parse(net.to_text()) == net
+        True
+        """
+        body = str(self)
+        if Network(self.reactions).species == self.species:
+            return body
+        return f"@species {' '.join(self.species)}\n{body}"
 
     @property
     def time_dependent(self) -> bool:

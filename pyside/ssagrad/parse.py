@@ -10,11 +10,16 @@ One reaction per line::
   over parameters, numbers, species and the time ``t``. With ``-->`` the rate
   multiplies the mass-action term; with ``=>`` (or ``⇒``) it is the whole propensity
   (Catalyst's convention). In an expression, a name is a species if the network has a
-  species of that name (declare species read only by rates with ``@species E F``).
+  species of that name (a species read only by rates must be listed, with all the
+  others, in the ``@species`` line).
 * Each side is ``0`` or ``∅`` (nothing) or terms joined by ``+``; a term is a species
   name with an optional integer coefficient (``2A``, ``2 A`` or ``2*A``).
 * A reversible pair is written ``(kf, kb), A + B <--> C`` (also ``↔``).
 * ``→`` may be used for ``-->``. Blank lines and ``#`` comments are ignored.
+* An optional line ``@species A B C`` (as in Catalyst; names separated by spaces or
+  commas) fixes the species order and may list species that take part in no reaction;
+  without it, species are ordered by first appearance. :meth:`Network.to_text` writes
+  it when needed, so every network round-trips through the text.
 """
 
 from __future__ import annotations
@@ -73,29 +78,39 @@ def parse(text: str) -> Network:
     if not isinstance(text, str):
         raise TypeError(f"network text must be a str, got {type(text).__name__}")
     reactions: list[Reaction] = []
-    species: list[str] = []
+    species: tuple[str, ...] = ()
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.split("#", 1)[0].strip()
         if not line:
             continue
         try:
             if line.startswith("@species"):
-                species.extend(_parse_species(line))
+                if species:
+                    raise ValueError("a second @species line")
+                species = _parse_species(line[len("@species") :])
             else:
                 reactions.extend(_parse_line(line))
         except (ValueError, TypeError) as err:
             raise ValueError(f"line {number}: {err}") from None
     if not reactions:
         raise ValueError("network text contains no reactions")
-    return Network(tuple(reactions), tuple(species))
+    network = Network(tuple(reactions), species)
+    undeclared = [s for s in network.species if s not in species]
+    if species and undeclared:
+        raise ValueError(f"species {', '.join(map(repr, undeclared))} missing from @species")
+    return network
 
 
-def _parse_species(line: str) -> list[str]:
-    names = line[len("@species") :].replace(",", " ").split()
+def _parse_species(text: str) -> tuple[str, ...]:
+    names = text.replace(",", " ").split()
+    if not names:
+        raise ValueError("@species names no species")
     for name in names:
         if not _NAME_RE.match(name):
-            raise ValueError(f"invalid species name {name!r} in {line!r}")
-    return names
+            raise ValueError(f"invalid species name {name!r} in @species")
+    if len(set(names)) != len(names):
+        raise ValueError("@species names a species twice")
+    return tuple(names)
 
 
 def _split_top_level_comma(text: str) -> tuple[str, str]:

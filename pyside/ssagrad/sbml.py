@@ -24,7 +24,7 @@ from typing import Any
 
 from ._sbml_math import SBMLError, _libsbml, from_ast, substitute, to_ast
 from .events import Event
-from .expr import TIME, Expression, add, div, expand_hill, mul, sub
+from .expr import TIME, Expression, div, expand_hill, mul, sub
 from .models import Model
 from .network import EXPRESSION, MASS_ACTION, Network, RateLaw, Reaction
 
@@ -66,7 +66,9 @@ def _refuse_unsupported(model: Any) -> None:
     for i in range(model.getNumRules()):
         rule = model.getRule(i)
         _check(not rule.isAlgebraic(), "algebraicRule: algebraic rules are not supported")
-        _check(not rule.isRate(), f"rateRule for {rule.getVariable()!r}: rate rules are not supported")
+        _check(
+            not rule.isRate(), f"rateRule for {rule.getVariable()!r}: rate rules are not supported"
+        )
     for name, count in (
         ("functionDefinition", model.getNumFunctionDefinitions()),
         ("constraint", model.getNumConstraints()),
@@ -74,23 +76,35 @@ def _refuse_unsupported(model: Any) -> None:
         _check(count == 0, f"{name}: not supported (found {count})")
     for i in range(model.getNumCompartments()):
         c = model.getCompartment(i)
-        _check(c.getConstant(), f"compartment {c.getId()!r}: non-constant compartments are not supported")
+        _check(
+            c.getConstant(),
+            f"compartment {c.getId()!r}: non-constant compartments are not supported",
+        )
     for i in range(model.getNumEvents()):
         e = model.getEvent(i)
         _check(not e.isSetDelay(), f"event {e.getId()!r}: delays are not supported")
         _check(not e.isSetPriority(), f"event {e.getId()!r}: priorities are not supported")
     for i in range(model.getNumSpecies()):
         s = model.getSpecies(i)
-        _check(not s.isSetConversionFactor(), f"species {s.getId()!r}: conversionFactor is not supported")
+        _check(
+            not s.isSetConversionFactor(),
+            f"species {s.getId()!r}: conversionFactor is not supported",
+        )
     for i in range(model.getNumReactions()):
         r = model.getReaction(i)
-        _check(not (r.isSetFast() and r.getFast()), f"reaction {r.getId()!r}: fast reactions are not supported")
+        _check(
+            not (r.isSetFast() and r.getFast()),
+            f"reaction {r.getId()!r}: fast reactions are not supported",
+        )
         _check(
             not r.getReversible(),
             f"reaction {r.getId()!r}: reversible reactions have a net rate, not a propensity; "
             "split it into two irreversible reactions",
         )
-        _check(r.isSetKineticLaw() and r.getKineticLaw().isSetMath(), f"reaction {r.getId()!r}: no kinetic law")
+        _check(
+            r.isSetKineticLaw() and r.getKineticLaw().isSetMath(),
+            f"reaction {r.getId()!r}: no kinetic law",
+        )
         for ref in list(r.getListOfReactants()) + list(r.getListOfProducts()):
             _check(
                 not (hasattr(ref, "isSetStoichiometryMath") and ref.isSetStoichiometryMath()),
@@ -109,7 +123,10 @@ class _Reader:
 
     def __init__(self, model: Any) -> None:
         self.model = model
-        self.volume = {c.getId(): (c.getSize() if c.isSetSize() else 1.0) for c in model.getListOfCompartments()}
+        self.volume = {
+            c.getId(): (c.getSize() if c.isSetSize() else 1.0)
+            for c in model.getListOfCompartments()
+        }
         self.values: dict[str, float] = {}  # parameters (and constant species) and their values
         self.counts: dict[str, float] = {}  # dynamic species -> initial amount
         self.subst: dict[str, tuple] = {}  # name -> tree (compartments, concentrations, rules)
@@ -302,12 +319,18 @@ def read_sbml(source: str) -> Model:
             if p.getId() in local:  # L3: both lists hold the local parameters
                 continue
             name = f"{r.getId()}_{p.getId()}"
-            _check(name not in reader.values, f"reaction {r.getId()!r}: local parameter name clash {name!r}")
+            _check(
+                name not in reader.values,
+                f"reaction {r.getId()!r}: local parameter name clash {name!r}",
+            )
             reader.values[name] = p.getValue()
             local[p.getId()] = ("name", name)
         tree = substitute(from_ast(law.getMath(), f"kineticLaw of reaction {r.getId()!r}"), local)
         tree = reader.tree(tree, f"reaction {r.getId()!r}")
-        reactants, products = _side(r.getListOfReactants(), reader), _side(r.getListOfProducts(), reader)
+        reactants, products = (
+            _side(r.getListOfReactants(), reader),
+            _side(r.getListOfProducts(), reader),
+        )
         rate = _rate_law(tree, reactants, _annotation(r))
         reactions.append(Reaction(tuple(reactants.items()), tuple(products.items()), rate))
     events = tuple(_event(e, reader) for e in model.getListOfEvents())
@@ -318,7 +341,10 @@ def read_sbml(source: str) -> Model:
     _check(not missing, f"parameter {missing[0]!r}: no value" if missing else "")
     x0 = {}
     for sid, amount in reader.counts.items():
-        _check(math.isfinite(amount) and amount == round(amount) and amount >= 0, f"species {sid!r}: initial amount {amount} is not a molecule count")
+        _check(
+            math.isfinite(amount) and amount == round(amount) and amount >= 0,
+            f"species {sid!r}: initial amount {amount} is not a molecule count",
+        )
         x0[sid] = int(round(amount))
     observables = {
         var: Expression(reader.tree(tree, f"assignmentRule for {var!r}"))
@@ -336,7 +362,10 @@ def _event(e: Any, reader: _Reader) -> Event:
     assignments = []
     for a in e.getListOfEventAssignments():
         var = a.getVariable()
-        _check(var in reader.counts or var in reader.values, f"eventAssignment of event {eid!r}: cannot assign {var!r}")
+        _check(
+            var in reader.counts or var in reader.values,
+            f"eventAssignment of event {eid!r}: cannot assign {var!r}",
+        )
         where = f"eventAssignment of event {eid!r} to {var!r}"
         value = reader.tree(from_ast(a.getMath(), where), where)
         if var in reader.scale:  # a concentration: amount = c V
@@ -416,7 +445,9 @@ def write_sbml(
     model = doc.createModel()
     model.setId("ssagrad_model")
     if t_end is not None:
-        model.setAnnotation(f'<ssagrad:horizon xmlns:ssagrad="{_NS}">{float(t_end)!r}</ssagrad:horizon>')
+        model.setAnnotation(
+            f'<ssagrad:horizon xmlns:ssagrad="{_NS}">{float(t_end)!r}</ssagrad:horizon>'
+        )
     comp = model.createCompartment()
     comp.setId("cell")
     comp.setSize(1.0)
@@ -435,7 +466,9 @@ def write_sbml(
         par.setConstant(p not in assigned)
         if p in params:
             par.setValue(float(params[p]))  # libsbml writes 15 digits: keep all 17 too
-            par.setAnnotation(f'<ssagrad:value xmlns:ssagrad="{_NS}">{float(params[p])!r}</ssagrad:value>')
+            par.setAnnotation(
+                f'<ssagrad:value xmlns:ssagrad="{_NS}">{float(params[p])!r}</ssagrad:value>'
+            )
     for j, reaction in enumerate(net.reactions):
         _write_reaction(model, f"R{j + 1}", reaction, set(net.species))
     for k, event in enumerate(net.events):
@@ -453,7 +486,10 @@ def _write_reaction(model: Any, rid: str, reaction: Reaction, species: set[str])
     rx = model.createReaction()
     rx.setId(rid)
     rx.setReversible(False)
-    for side, create in ((reaction.reactants, rx.createReactant), (reaction.products, rx.createProduct)):
+    for side, create in (
+        (reaction.reactants, rx.createReactant),
+        (reaction.products, rx.createProduct),
+    ):
         for name, coeff in side:
             ref = create()
             ref.setSpecies(name)
@@ -485,4 +521,3 @@ def _write_event(model: Any, event: Event, k: int) -> None:
         assignment = ev.createEventAssignment()
         assignment.setVariable(target)
         assignment.setMath(to_ast(value.tree))
-

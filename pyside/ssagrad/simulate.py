@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import xarray as xr
@@ -17,8 +18,8 @@ from .backends import (
     STATUS_MAX_EVENTS,
     STATUS_RATE_BOUND,
     Backend,
-    get_backend,
 )
+from .distributed import engine_for
 from .inputs import initial_state, observation_times, parameter_vector, sample_count
 from .models import Model
 from .network import Network
@@ -89,6 +90,10 @@ def simulate(
     dt: float | None = None,
     threads: int | None = None,
     rate_bound: float | None = None,
+    *,
+    client: Any = None,
+    chunk: int | None = None,
+    lazy: bool = False,
 ) -> xr.Dataset:
     """Simulate ``n`` independent trajectories and observe them at ``times``.
 
@@ -133,6 +138,15 @@ def simulate(
         total propensity along the paths; such networks are simulated exactly by
         thinning (candidates at rate ``B``; a candidate above the bound is an error).
         Networks with events or time-dependent rates run the direct method only.
+    client : dask.distributed.Client, optional
+        Run the ensemble on a Dask cluster in chunks of trajectories; the result is bit
+        for bit the local one (see :mod:`ssagrad.distributed`).
+    chunk : int, optional
+        Trajectories per Dask task (with ``client`` or ``lazy``).
+    lazy : bool
+        Return dask arrays computed chunk by chunk on demand (on ``client`` if given,
+        else on local threads), for ensembles larger than memory; needs
+        ``on_max_events="flag"`` (nothing is computed before you ask).
 
     Returns
     -------
@@ -178,7 +192,12 @@ def simulate(
         raise ValueError(f"dt must be a positive finite step, got {dt!r}")
     seed = resolve_seed(seed)
 
-    engine = get_backend(backend)
+    if lazy and on_max_events == "raise":
+        raise ValueError(
+            "lazy=True computes nothing before you ask, so it cannot raise on max_events: "
+            "pass on_max_events='flag' and check the result's truncated variable"
+        )
+    engine = engine_for(backend, client, chunk if not lazy else None)
     arrays = net.arrays()
     engine.require_network(arrays)
     special = arrays.has_events or arrays.time_dependent
@@ -190,14 +209,20 @@ def simulate(
     seeds = trajectory_seeds(seed, n)
     theta = arrays.theta(theta_params)
     if special:
+        if lazy:
+            raise ValueError("lazy=True runs networks without events or time-dependent rates")
         states, events, status = engine.simulate_events(
             arrays, theta, state0, obs, seeds, int(max_events), bound
         )
         _raise_on_event_status(status, bound)
     else:
-        states, events, status = engine.simulate(
-            arrays, theta, state0, obs, seeds, method, int(max_events), float(dt)
-        )
+        arguments = (arrays, theta, state0, obs, seeds, method, int(max_events), float(dt))
+        if lazy:
+            from .distributed._lazy import lazy_ensemble
+
+            states, events, status = lazy_ensemble(engine.name, *arguments, chunk or n)
+        else:
+            states, events, status = engine.simulate(*arguments)
     truncated = status == STATUS_MAX_EVENTS
     if on_max_events == "raise" and truncated.any():
         raise RuntimeError(

@@ -177,6 +177,7 @@ class Backend(ABC):
         states : (N, T, S) int64
         scores : (N, T, P) float64, ``d log p(path on [0, t_m]) / d theta_p`` including
             the survival term up to ``t_m``, for the P network parameters
+        events : (N,) int64 reactions fired
         status : (N,) int64
         """
         raise unsupported(self, "score", "the score kernel")
@@ -199,6 +200,7 @@ class Backend(ABC):
         states : (N, T, S) int64
         tangents : (N, T, S, P) float64, forward-mode tangents ``dX(t_m)/d theta_p``
             including the smoothed event-time term
+        events : (N,) int64 reactions fired
         status : (N,) int64
         """
         raise unsupported(self, "gumbel", "the gumbel kernel")
@@ -221,6 +223,7 @@ class Backend(ABC):
         alt_states : (N, T, S, P) int64 state of the carried alternative at ``t_m``
         weights : (N, T, P) float64 signed weight of the alternative at ``t_m``, so that
             ``dE[f(X(t_m))]/d theta_p ~ mean(weights * (f(alt) - f(primal)))``
+        events : (N,) int64 uniformisation steps taken (firings and no-ops)
         status : (N,) int64
         """
         raise unsupported(self, "altpath", "the altpath kernel")
@@ -241,6 +244,7 @@ class Backend(ABC):
         -------
         x_plus, x_minus : (N, T, S, D) int64 states of the coupled pair for each of the
             D perturbations
+        events : (N,) int64 coupled steps taken, summed over the D pairs
         status : (N,) int64
         """
         raise unsupported(self, "cfd", "the coupled (cfd) kernel")

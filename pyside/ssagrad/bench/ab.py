@@ -88,7 +88,10 @@ def run(
         calls_old = _calls(old, arrays, theta, x0, times, seeds)
         calls_new = _calls(new, arrays, theta, x0, times, seeds)
         for kernel in calls_new:
-            for a, b in zip(calls_old[kernel](), calls_new[kernel](), strict=True):
+            old_out, new_out = calls_old[kernel](), calls_new[kernel]()
+            if len(new_out) == len(old_out) + 1:  # a revision before kernels counted events
+                new_out = new_out[:-2] + new_out[-1:]
+            for a, b in zip(old_out, new_out, strict=True):
                 if not np.array_equal(a, b, equal_nan=a.dtype.kind == "f"):
                     raise AssertionError(f"{name} {kernel}: outputs differ from {ref}")
             best = [np.inf, np.inf]

@@ -6,7 +6,10 @@ write one with optax: ``jax.value_and_grad`` of a loss of ``vmap``-ed
 ``optax.adam`` on log rate constants, ``jax.jit`` around the step. The loss here is the
 sorted-sample W1 between the simulated and the observed counts at one time,
 ``mean_i |x_(i) - q_i|`` with ``q_i`` the data quantile at level ``(i + 1/2)/n`` — the
-form straight-through tangents can differentiate (science notes §3).
+form straight-through tangents can differentiate (science notes §3). With several
+observation times it is summed over them, the states at the times read from the saved
+trajectory with stochastix's ``SimulationResults.interpolate`` (forward fill), as its
+documentation shows for time courses.
 
 jax, optax and stochastix are imported inside the function.
 """
@@ -53,7 +56,7 @@ def gs_st_fit(
     init: Mapping[str, float],
     x0: Mapping[str, int],
     species: str,
-    horizon: float,
+    horizon: float | Sequence[float],
     data: np.ndarray,
     free: Sequence[str],
     n: int,
@@ -70,10 +73,10 @@ def gs_st_fit(
     net, init, x0 :
         A mass-action network, starting rate constants, initial counts.
     species : str
-    horizon : float
-        The observation time of ``data``.
-    data : (D,) int array
-        Observed counts.
+    horizon : float or sequence of float
+        The observation time of ``data``, or several (increasing) times.
+    data : (D,) or (D, T) int array
+        Observed counts, one column per time when ``horizon`` is a sequence.
     free : parameter names to fit (the others stay at ``init``)
     n : int
         Trajectories per step.
@@ -81,6 +84,10 @@ def gs_st_fit(
         Adam steps (learning rate ``lr`` on log rate constants).
     max_steps : int
         stochastix's per-trajectory event budget (must exceed the events to ``horizon``).
+
+    Returns
+    -------
+    PeerFit
     """
     import jax
     import jax.numpy as jnp
@@ -95,18 +102,33 @@ def gs_st_fit(
     state0 = jnp.asarray([float(x0.get(s, 0)) for s in order])
     index = order.index(species)
     solver = sx.DifferentiableDirect(logits_scale=temperature)
-    levels = (np.arange(n) + 0.5) / n
-    quantiles = jnp.asarray(np.quantile(np.sort(data), levels, method="inverted_cdf"), float)
+    times = np.atleast_1d(np.asarray(horizon, dtype=float))
+    columns = np.asarray(data, dtype=float).reshape(len(data), -1)
+    if columns.shape[1] != times.size:
+        raise ValueError(f"data has {columns.shape[1]} column(s) for {times.size} time(s)")
+    quantiles = jnp.asarray(_quantiles(columns, n))  # (n, T)
+
+    def states(network: Any, subkey: Any) -> Any:
+        if times.size == 1:
+            final = final_count(sx, subkey, network, state0, times[0], max_steps, solver, index)
+            return final[None]
+        result = sx.stochsimsolve(
+            subkey,
+            network,
+            state0,
+            T=float(times[-1]),
+            max_steps=max_steps,
+            solver=solver,
+            save_trajectory=True,
+            save_propensities=False,
+        )
+        return result.interpolate(jnp.asarray(times)).x[:, index]
 
     def loss(log_free: Any, key: Any) -> Any:
         k = base.at[free_index].set(jnp.exp(log_free))
         network = build(k)
-
-        def one(subkey: Any) -> Any:
-            return final_count(sx, subkey, network, state0, horizon, max_steps, solver, index)
-
-        final = jax.vmap(one)(jax.random.split(key, n))
-        return jnp.mean(jnp.abs(jnp.sort(final) - quantiles))
+        sim = jax.vmap(lambda subkey: states(network, subkey))(jax.random.split(key, n))
+        return jnp.sum(jnp.mean(jnp.abs(jnp.sort(sim, axis=0) - quantiles), axis=0))
 
     optimizer = optax.adam(lr)
 
@@ -130,3 +152,12 @@ def gs_st_fit(
     fitted = dict(init)
     fitted.update(zip(free, np.exp(np.asarray(log_free, dtype=np.float64)).tolist(), strict=True))
     return PeerFit(fitted, seconds, first, steps, n, sx.__version__)
+
+
+def _quantiles(columns: np.ndarray, n: int) -> np.ndarray:
+    """Per column, the data quantiles at levels ``(i + 1/2) / n`` (NaN cells ignored)."""
+    levels = (np.arange(n) + 0.5) / n
+    out = [
+        np.quantile(np.sort(c[np.isfinite(c)]), levels, method="inverted_cdf") for c in columns.T
+    ]
+    return np.stack(out, axis=1).astype(float)

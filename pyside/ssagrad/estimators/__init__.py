@@ -19,7 +19,7 @@ import numpy as np
 import xarray as xr
 
 from .._version import __version__
-from ..backends import get_backend
+from ..distributed import engine_for
 from ..inputs import sample_count
 from ..models import Model
 from ..network import Network
@@ -56,6 +56,9 @@ def estimate(
     seed: int | None = None,
     backend: str | None = None,
     threads: int | None = None,
+    *,
+    client: Any = None,
+    chunk: int | None = None,
     **options: Any,
 ) -> GradientSamples:
     """Run one estimator and return its per-sample material (see :func:`gradient`).
@@ -65,7 +68,7 @@ def estimate(
     """
     cls = lookup(estimator)
     cls.check_options(options)
-    engine = get_backend(backend)
+    engine = engine_for(backend, client, chunk)
     if cls.capability is not None:
         engine.require(cls.capability, f"estimator {estimator!r}")
     problem = Problem.build(net, params, x0, times)
@@ -85,6 +88,9 @@ def gradient(
     seed: int | None = None,
     backend: str | None = None,
     threads: int | None = None,
+    *,
+    client: Any = None,
+    chunk: int | None = None,
     **options: Any,
 ) -> xr.Dataset:
     """Estimate ``dE[X(t)]/dtheta`` for every species, observation time and parameter.
@@ -103,6 +109,11 @@ def gradient(
         Kernel backend (see :func:`ssagrad.available_backends`).
     threads : int, optional
         Worker threads (default: all cores).
+    client : dask.distributed.Client, optional
+        Run the kernels on a Dask cluster in chunks of ``chunk`` trajectories; the
+        estimate and its standard error are bit for bit those of a local run.
+    chunk : int, optional
+        Trajectories per Dask task.
     **options :
         Estimator options, e.g. ``temperature=`` (gumbel), ``h=`` (fd, cfd),
         ``sigma=`` and ``directions=`` (smoothing); see each estimator's page in the docs.
@@ -130,7 +141,20 @@ def gradient(
     >>> abs(g.dmean.sel(species="A", parameter="k").item() - (1 - 2.718281828**-1)) < 0.1
     True
     """
-    samples = estimate(net, params, x0, times, estimator, n, seed, backend, threads, **options)
+    samples = estimate(
+        net,
+        params,
+        x0,
+        times,
+        estimator,
+        n,
+        seed,
+        backend,
+        threads,
+        client=client,
+        chunk=chunk,
+        **options,
+    )
     return _dataset(samples, estimator, options)
 
 
@@ -256,6 +280,9 @@ def value_and_grad(
     seed: int | None = None,
     backend: str | None = None,
     threads: int | None = None,
+    *,
+    client: Any = None,
+    chunk: int | None = None,
     **options: Any,
 ) -> LossGradient:
     """Value and gradient of a scalar loss of the simulated ensemble.
@@ -275,7 +302,20 @@ def value_and_grad(
     """
     if loss is None:
         raise ValueError("loss is required: an EnsembleLoss or a callable on the ensemble")
-    samples = estimate(net, params, x0, times, estimator, n, seed, backend, threads, **options)
+    samples = estimate(
+        net,
+        params,
+        x0,
+        times,
+        estimator,
+        n,
+        seed,
+        backend,
+        threads,
+        client=client,
+        chunk=chunk,
+        **options,
+    )
     names = samples.problem.network.parameters
     if not isinstance(loss, EnsembleLoss):
         if not callable(loss):

@@ -146,7 +146,7 @@ def run(
         or rate_margin <= 1
     ):
         raise ValueError(f"rate_margin must be a finite number > 1, got {rate_margin!r}")
-    states, alt_states, weights, status = engine.altpath(
+    states, alt_states, weights, events, status = engine.altpath(
         problem.arrays,
         problem.theta,
         problem.x0,
@@ -156,7 +156,9 @@ def run(
         float(rate_margin),
     )
     raise_if_stuck(status, max_events, "trajectories (uniformisation steps)")
-    return AltPathSamples(problem, states, alt_states, weights, float(rate_margin))
+    samples = AltPathSamples(problem, states, alt_states, weights, float(rate_margin))
+    samples.events = int(events.sum())
+    return samples
 
 
 class AltPath(Estimator):

@@ -56,9 +56,10 @@ def check_positive(name: str, value: Any) -> float:
 
 def simulate_at(
     problem: Problem, engine: Any, params: np.ndarray, seeds: np.ndarray, max_events: int
-) -> np.ndarray:
-    """Direct-method states (N, T, S) at ``params`` with trajectory ``seeds``."""
-    states, _, status = engine.simulate(
+) -> tuple[np.ndarray, int]:
+    """Direct-method states (N, T, S) at ``params`` with trajectory ``seeds``, and the
+    number of reactions fired in all of them."""
+    states, events, status = engine.simulate(
         problem.arrays,
         problem.theta_with(params),
         problem.x0,
@@ -69,7 +70,7 @@ def simulate_at(
         1.0,
     )
     raise_if_stuck(status, max_events)
-    return states
+    return states, int(events.sum())
 
 
 def jackknife_se(statistic: Callable[[np.ndarray], np.ndarray], n: int) -> np.ndarray | None:
@@ -256,14 +257,17 @@ def run_fd(
     h, relative = _options(h, relative)
     seeds = trajectory_seeds(seed, n)
     upper, lower = perturbations(problem.params, h, relative)
-    states = simulate_at(problem, engine, problem.params, seeds, max_events)
+    states, events = simulate_at(problem, engine, problem.params, seeds, max_events)
     x_plus = np.empty(states.shape + (problem.n_parameters,), dtype=np.int64)
     x_minus = np.empty_like(x_plus)
     for p in range(problem.n_parameters):
-        x_plus[..., p] = simulate_at(problem, engine, upper[p], seeds, max_events)
-        x_minus[..., p] = simulate_at(problem, engine, lower[p], seeds, max_events)
+        x_plus[..., p], up = simulate_at(problem, engine, upper[p], seeds, max_events)
+        x_minus[..., p], down = simulate_at(problem, engine, lower[p], seeds, max_events)
+        events += up + down
     widths = np.diagonal(upper - lower).copy()
-    return FiniteDifferenceSamples(problem, states, x_plus, x_minus, widths)
+    samples = FiniteDifferenceSamples(problem, states, x_plus, x_minus, widths)
+    samples.events = events
+    return samples
 
 
 def run_cfd(
@@ -316,15 +320,17 @@ def run_cfd(
     h, relative = _options(h, relative)
     seeds = trajectory_seeds(seed, n)
     upper, lower = perturbations(problem.params, h, relative)
-    states = simulate_at(problem, engine, problem.params, seeds, max_events)
+    states, events = simulate_at(problem, engine, problem.params, seeds, max_events)
     theta_plus = np.ascontiguousarray(np.stack([problem.theta_with(u) for u in upper]))
     theta_minus = np.ascontiguousarray(np.stack([problem.theta_with(m) for m in lower]))
-    x_plus, x_minus, status = engine.coupled(
+    x_plus, x_minus, coupled_events, status = engine.coupled(
         problem.arrays, theta_plus, theta_minus, problem.x0, problem.times, seeds, max_events
     )
     raise_if_stuck(status, max_events, "coupled trajectories")
     widths = np.diagonal(upper - lower).copy()
-    return FiniteDifferenceSamples(problem, states, x_plus, x_minus, widths)
+    samples = FiniteDifferenceSamples(problem, states, x_plus, x_minus, widths)
+    samples.events = events + int(coupled_events.sum())
+    return samples
 
 
 class FiniteDifferences(Estimator):

@@ -234,7 +234,7 @@ def run(
     smoothing = _check_smoothing(time_smoothing)
     if smoothing is None:
         smoothing = auto_time_smoothing(problem, engine, seed, max_events)
-    states, tangents, status = engine.gumbel(
+    states, tangents, events, status = engine.gumbel(
         problem.arrays,
         problem.theta,
         problem.x0,
@@ -245,7 +245,9 @@ def run(
         smoothing,
     )
     raise_if_stuck(status, max_events)
-    return GumbelSamples(problem, states, tangents, temperature, smoothing)
+    samples = GumbelSamples(problem, states, tangents, temperature, smoothing)
+    samples.events = int(events.sum())
+    return samples
 
 
 class Gumbel(Estimator):

@@ -10,6 +10,7 @@ once, for all of them.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import numbers
 from collections.abc import Callable
@@ -74,10 +75,8 @@ class Estimator:
 
     @classmethod
     def options(cls) -> tuple[str, ...]:
-        """Names of the options ``run`` accepts."""
-        parameters = list(inspect.signature(cls.run).parameters.values())[4:]
-        named = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
-        return tuple(p.name for p in parameters if p.kind in named)
+        """Names of the options ``run`` accepts (read from its signature once)."""
+        return _run_options(cls.run)
 
     @classmethod
     def check_options(cls, options: dict[str, Any]) -> dict[str, Any]:
@@ -91,6 +90,13 @@ class Estimator:
         if "max_events" in options:
             options = dict(options, max_events=check_max_events(options["max_events"]))
         return options
+
+
+@functools.cache
+def _run_options(run: Callable[..., GradientSamples]) -> tuple[str, ...]:
+    parameters = list(inspect.signature(run).parameters.values())[4:]
+    named = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    return tuple(p.name for p in parameters if p.kind in named)
 
 
 def check_max_events(max_events: Any) -> int:

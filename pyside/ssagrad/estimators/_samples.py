@@ -50,27 +50,36 @@ class Expectation:
     ----------
     value : (T, F) ensemble mean of the features
     grad : (T, F, P) gradient estimate with respect to each parameter
-    se : (T, F, P) standard error of ``grad``, or None where the estimator has no
-        per-sample contributions (``exact``)
+    se : (T, F, P) standard error of ``grad`` (given, or computed from the contributions
+        when first asked for), or None where the estimator has neither
     contributions : (N, T, F, P) per-sample gradient contributions whose mean is ``grad``,
         or None
     """
 
     value: np.ndarray
     grad: np.ndarray
-    se: np.ndarray | None = None
+    given_se: np.ndarray | None = None
     contributions: np.ndarray | None = None
+
+    @property
+    def se(self) -> np.ndarray | None:
+        """Standard error of ``grad``: the given one, or that of the contributions' mean."""
+        if self.given_se is not None or self.contributions is None:
+            return self.given_se
+        cached = self.__dict__.get("_se")
+        if cached is None:
+            n = self.contributions.shape[0]
+            if n > 1:
+                cached = self.contributions.std(axis=0, ddof=1) / np.sqrt(n)
+            else:
+                cached = np.full_like(self.grad, np.nan)
+            object.__setattr__(self, "_se", cached)
+        return cached
 
     @classmethod
     def from_contributions(cls, value: np.ndarray, contributions: np.ndarray) -> Expectation:
-        """Mean and standard error over the sample axis of ``contributions``."""
-        n = contributions.shape[0]
-        grad = contributions.mean(axis=0)
-        if n > 1:
-            se = contributions.std(axis=0, ddof=1) / np.sqrt(n)
-        else:
-            se = np.full_like(grad, np.nan)
-        return cls(value, grad, se, contributions)
+        """The mean over the sample axis of ``contributions`` (its se computed on demand)."""
+        return cls(value, contributions.mean(axis=0), None, contributions)
 
 
 class GradientSamples(ABC):
@@ -80,10 +89,14 @@ class GradientSamples(ABC):
     ----------
     problem : Problem
     states : (N, T, S) int64 primal trajectories at the observation times
+    events : int or None
+        SSA events the run simulated (kernel steps of every ensemble it ran; None where
+        nothing was simulated, e.g. the exact estimator).
     """
 
     problem: Problem
     states: np.ndarray
+    events: int | None = None
     #: True for estimators that re-simulate perturbed ensembles and so differentiate any
     #: function of the ensemble through :meth:`loss_gradient`.
     black_box: bool = False

@@ -124,7 +124,7 @@ def run(
         raise ValueError(f"baseline must be one of {', '.join(BASELINES)}, got {baseline!r}")
     if baseline == "loo" and n < 2:
         raise ValueError(f"baseline='loo' needs n >= 2 trajectories, got n={n}")
-    states, scores, status = engine.score(
+    states, scores, events, status = engine.score(
         problem.arrays,
         problem.theta,
         problem.x0,
@@ -133,7 +133,9 @@ def run(
         int(max_events),
     )
     raise_if_stuck(status, max_events)
-    return ScoreSamples(problem, states, scores, baseline)
+    samples = ScoreSamples(problem, states, scores, baseline)
+    samples.events = int(events.sum())
+    return samples
 
 
 class Score(Estimator):

@@ -266,19 +266,22 @@ def run(
         )
     seeds = trajectory_seeds(seed, n)
     u = draw_directions(seed, int(directions), n_p, bool(orthogonal))
-    states = simulate_at(problem, engine, problem.params, seeds, max_events)
+    states, events = simulate_at(problem, engine, problem.params, seeds, max_events)
     shape = (u.shape[0],) + states.shape
     x_plus = np.empty(shape, dtype=np.int64)
     x_minus = np.empty(shape, dtype=np.int64)
     for k in range(u.shape[0]):
-        x_plus[k] = simulate_at(
+        x_plus[k], up = simulate_at(
             problem, engine, problem.params * np.exp(sigma * u[k]), seeds, max_events
         )
-        x_minus[k] = simulate_at(
+        x_minus[k], down = simulate_at(
             problem, engine, problem.params * np.exp(-sigma * u[k]), seeds, max_events
         )
+        events += up + down
     block = n_p if orthogonal else 1
-    return SmoothingSamples(problem, states, u, sigma, block, x_plus, x_minus)
+    samples = SmoothingSamples(problem, states, u, sigma, block, x_plus, x_minus)
+    samples.events = events
+    return samples
 
 
 class Smoothing(Estimator):

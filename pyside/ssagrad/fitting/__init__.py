@@ -4,6 +4,8 @@
 * :mod:`~ssagrad.fitting.optimizers`: :func:`adam`, :func:`sgd` and the transformations
   they chain;
 * :mod:`~ssagrad.fitting.reparam`: ``"log"``, ``"kreikemeyer"``, ``"identity"``;
+* :mod:`~ssagrad.fitting.parametrisation`: :class:`Parametrisation`, real parameters
+  mapped to a network and its rates (structure learning);
 * :class:`FitResult` (with :meth:`~FitResult.sloppiness`, :meth:`~FitResult.plot`,
   :meth:`~FitResult.save` / :meth:`~FitResult.load`) and :class:`FitState` (what a
   callback receives).
@@ -14,6 +16,7 @@ from ._run import FitState
 from ._sloppiness import Sloppiness
 from .losses import RMSE, W1, Loss, Moments
 from .optimizers import Optimizer, adam, sgd
+from .parametrisation import Parametrisation, Realisation
 from .reparam import Identity, Kreikemeyer, Log, Reparametrisation
 from .result import FitResult, StartResult
 
@@ -28,6 +31,8 @@ __all__ = [
     "Loss",
     "Moments",
     "Optimizer",
+    "Parametrisation",
+    "Realisation",
     "Reparametrisation",
     "Sloppiness",
     "StartResult",

@@ -60,8 +60,12 @@ def _jackknife(values: np.ndarray) -> float:
 def loss_value(bound: BoundLoss, states: np.ndarray) -> tuple[float, float]:
     """Loss of the ensemble ``states`` (N, T, S) and its jackknife standard error."""
     n = states.shape[0]
-    groups = min(JACKKNIFE_GROUPS, n)
-    tallies = bound.tally(states, groups)
+    return _jackknifed(bound, bound.tally(states, min(JACKKNIFE_GROUPS, n)), n)
+
+
+def _jackknifed(bound: BoundLoss, tallies: np.ndarray, n: int) -> tuple[float, float]:
+    """Value from the group tallies ``(G, ...)`` of ``n`` cells, and its jackknife se."""
+    groups = tallies.shape[0]
     sizes = np.diff(group_bounds(n, groups))
     total = tallies.sum(axis=0)
     value = bound.value(total, n)
@@ -106,7 +110,9 @@ def evaluate(
         return Evaluation(value, se, np.asarray(grad, dtype=np.float64))
     if samples.states is None:
         return _evaluate_distribution(samples, loss)
-    value, se = loss_value(loss, _cells(samples, pool))
+    cells = _cells(samples, pool)
+    tallies = loss.tally(cells, min(JACKKNIFE_GROUPS, cells.shape[0]))
+    value, se = _jackknifed(loss, tallies, cells.shape[0])
     tangents = getattr(samples, "tangents", None)
     if loss.pathwise and tangents is not None:
         grad = _sorted_sample_gradient(samples.states, tangents, loss, pool)
@@ -114,7 +120,7 @@ def evaluate(
         psi = loss.surrogate(loss.tally(pool)[0], pool.shape[0])
         grad = samples.expectation(psi).grad.sum(axis=(0, 1))
     else:
-        grad = _cross_fitted_gradient(samples, loss)
+        grad = _cross_fitted_gradient(samples, loss, tallies)
     return Evaluation(value, se, grad)
 
 
@@ -128,12 +134,21 @@ def _evaluate_distribution(samples: GradientSamples, loss: BoundLoss) -> Evaluat
     return Evaluation(loss.value(per_cell, 1.0), 0.0, grad)
 
 
-def _cross_fitted_gradient(samples: GradientSamples, loss: BoundLoss) -> np.ndarray:
+def _cross_fitted_gradient(
+    samples: GradientSamples, loss: BoundLoss, group_tallies: np.ndarray | None = None
+) -> np.ndarray:
+    """Cross-fitted gradient; ``group_tallies`` (G, ...) of the tracked cells in an even
+    number of contiguous groups give the two halves' tallies without another pass."""
     n = samples.states.shape[0]
     if n < 4:
         raise ValueError(f"fitting needs at least n=4 gradient-tracked cells, got n={n}")
     half = group_bounds(n, 2)[1]
-    tallies = loss.tally(samples.states, 2)
+    groups = 0 if group_tallies is None else group_tallies.shape[0]
+    if groups and groups % 2 == 0 and group_bounds(n, groups)[groups // 2] == half:
+        middle = groups // 2
+        tallies = (group_tallies[:middle].sum(axis=0), group_tallies[middle:].sum(axis=0))
+    else:
+        tallies = loss.tally(samples.states, 2)
     psi_a = loss.surrogate(tallies[0], half)
     psi_b = loss.surrogate(tallies[1], n - half)
 

@@ -12,9 +12,11 @@ from ..estimators import EnsembleLoss
 from ..models import Model
 from ..network import Network
 from . import _run
+from ._psetup import build_parametrised_setup
 from ._setup import build_setup
 from .losses import Loss
 from .optimizers import Optimizer
+from .parametrisation import Parametrisation
 from .reparam import Reparametrisation
 from .result import FitResult
 
@@ -23,7 +25,7 @@ DEFAULT_N = 1000
 
 
 def fit(
-    net: Network | Model,
+    net: Network | Model | Parametrisation,
     data: xr.Dataset | xr.DataArray | str | os.PathLike,
     x0: Mapping[str, int] | None = None,
     loss: str | Loss | EnsembleLoss | Callable = "w1",
@@ -31,7 +33,7 @@ def fit(
     init: Mapping[str, float] | None = None,
     fixed: Sequence[str] = (),
     bounds: Mapping[str, tuple[float, float]] | None = None,
-    reparam: str | Reparametrisation | Mapping[str, str | Reparametrisation] = "log",
+    reparam: str | Reparametrisation | Mapping[str, str | Reparametrisation] | None = None,
     optimizer: str | Optimizer = "adam",
     steps: int = 300,
     n: int = DEFAULT_N,
@@ -51,6 +53,7 @@ def fit(
     n_eval: int | None = None,
     stop_window: int | None = None,
     workers: int | None = None,
+    client: Any = None,
     species: Sequence[str] | None = None,
     times: Sequence[float] | None = None,
     **estimator_options: Any,
@@ -65,9 +68,12 @@ def fit(
 
     Parameters
     ----------
-    net : Network or Model
+    net : Network, Model or Parametrisation
         The network; a zoo :class:`~ssagrad.models.Model` supplies default ``x0`` and
-        ``init``.
+        ``init``. A :class:`~ssagrad.fitting.Parametrisation` maps the fitted parameters
+        to a network *and* its rates (structure learning, :mod:`ssagrad.structure`); its
+        coordinates are then the parameters, with its own scales and bounds (see
+        :mod:`ssagrad.fitting.parametrisation`).
     data : xarray.Dataset, DataArray or path
         Counts ``x(sample, time, species)`` (NaN for a missing cell), e.g. the output of
         :func:`ssagrad.simulate` or :func:`ssagrad.read_data`. Observed species may be a
@@ -88,7 +94,8 @@ def fit(
         starts are drawn within them.
     reparam : str, Reparametrisation or mapping
         ``"log"`` (default), ``"kreikemeyer"`` or ``"identity"``, for all fitted
-        parameters or per parameter (see :mod:`ssagrad.fitting.reparam`).
+        parameters or per parameter (see :mod:`ssagrad.fitting.reparam`). Not with a
+        Parametrisation.
     optimizer : {"adam", "sgd"} or Optimizer
         With ``lr``, ``clip`` (gradient-norm clipping) and ``schedule`` (``"cosine"``
         default, ``"constant"``, ``"exponential"`` or ``factor(step, steps)``).
@@ -127,6 +134,9 @@ def fit(
         Early stopping window ``W`` (default: none; see ``docs/fitting.md``).
     workers : int, optional
         Worker processes for multiple starts (1: run them here, one after another).
+    client : dask.distributed.Client, optional
+        Run the starts as tasks on a Dask cluster instead (``workers`` is then ignored);
+        every number equals a local run's (see ``docs/distributed.md``).
     species, times : optional
         Fit only these observed species / data times.
     **estimator_options :
@@ -159,9 +169,7 @@ def fit(
         for key, value in (("lr", lr), ("clip", clip), ("schedule", schedule))
         if value is not None
     }
-    setup = build_setup(
-        net,
-        data,
+    arguments = dict(
         x0=x0,
         loss=loss,
         estimator=estimator,
@@ -182,7 +190,12 @@ def fit(
         times=times,
         backend=backend,
         options=estimator_options,
+        client=client,
     )
+    if isinstance(net, Parametrisation):
+        setup = build_parametrised_setup(net, data, arguments)
+    else:
+        setup = build_setup(net, data, **arguments)
     return _run.run(
         setup,
         progress=progress,
@@ -191,4 +204,5 @@ def fit(
         resume=resume,
         workers=workers,
         threads=threads,
+        client=client,
     )

@@ -11,10 +11,12 @@ stops when the mean loss of the last ``W`` steps is not lower than that of the `
 before by more than one standard error of the difference, and no fitted parameter's mean
 (in the optimised space) moved by more than two standard errors between the two windows.
 
-The result of a start is the better of two candidates, judged on the same fresh
-simulations (``n_eval`` cells, common random numbers): the last iterate and the average
-of the iterates over the last fifth of the steps (Polyak averaging, which removes most of
-the noise of the last iterate).
+The result of a start is the best of three candidates, judged on the same fresh
+simulations (``n_eval`` cells, common random numbers): the last iterate, the average of
+the iterates over the last fifth of the steps (Polyak averaging, which removes most of
+the noise of the last iterate), and the starting point itself — so that a fit whose noisy
+gradients led it astray never returns rates worse than those it started from; its
+``candidate`` then says ``"start"``.
 """
 
 from __future__ import annotations
@@ -100,13 +102,48 @@ class Context:
             if isinstance(setup.loss, BlackBox)
             else setup.loss.bind(setup.data, setup.observed)
         )
-        return cls(engine, loss, int(setup.options.get("max_events", DEFAULT_MAX_EVENTS)))
+        cap = getattr(setup.parametrisation, "max_events", None) or DEFAULT_MAX_EVENTS
+        return cls(engine, loss, int(setup.options.get("max_events", cap)))
 
 
-def simulate_cells(setup: FitSetup, context: Context, theta: np.ndarray, seeds: np.ndarray):
-    """Forward-only states ``(M, T, S)`` at ``theta`` with the given trajectory seeds."""
+def simulate_cells(
+    setup: FitSetup, context: Context, theta: np.ndarray, seeds: np.ndarray
+) -> tuple[np.ndarray, int]:
+    """Forward-only states ``(M, T, S)`` at ``theta`` with the given trajectory seeds, and
+    the reactions they fired."""
+    if setup.parametrisation is not None:
+        return setup.parametrisation.simulate(
+            theta, setup.problem, context.engine, seeds, context.max_events
+        )
     problem = setup.problem_at(theta)
     return simulate_at(problem, context.engine, theta, seeds, context.max_events)
+
+
+def estimate_at(
+    setup: FitSetup,
+    context: Context,
+    theta: np.ndarray,
+    n: int,
+    seed: int,
+    estimator: str | None = None,
+    options: dict | None = None,
+):
+    """The estimator's material at ``theta`` (at ``u`` for a parametrised fit)."""
+    estimator = setup.estimator if estimator is None else estimator
+    options = setup.options if options is None else options
+    if setup.parametrisation is not None:
+        return setup.parametrisation.estimate(
+            theta, setup.problem, context.engine, estimator, n, seed, options
+        )
+    return run_estimator(setup.problem_at(theta), context.engine, estimator, n, seed, **options)
+
+
+def _penalised(setup: FitSetup, theta: np.ndarray, value: float, grad=None):
+    """``value`` (and ``grad``) plus the parametrisation's penalty, if any."""
+    if setup.parametrisation is None:
+        return value, grad
+    extra, extra_grad = setup.parametrisation.penalty(theta)
+    return value + extra, None if grad is None else grad + extra_grad
 
 
 def take_step(setup: FitSetup, context: Context, state: StartState) -> None:
@@ -114,20 +151,22 @@ def take_step(setup: FitSetup, context: Context, state: StartState) -> None:
     began = time.perf_counter()
     theta = setup.full(setup.transform.forward(state.u), state.start)
     seed = step_seed(setup.seed, state.start, state.step)
-    samples = run_estimator(
-        setup.problem_at(theta), context.engine, setup.estimator, setup.n, seed, **setup.options
-    )
-    pool = None
+    samples = estimate_at(setup, context, theta, setup.n, seed)
+    pool, events = None, samples.events
     if setup.pool:
-        pool = simulate_cells(
+        pool, pool_events = simulate_cells(
             setup, context, theta, trajectory_seeds(seed, setup.pool, POOL_STREAM)
         )
+        events = None if events is None else events + pool_events
     result = evaluate(samples, context.loss, pool)
-    grad_u = result.grad[setup.free] * setup.transform.derivative(state.u)
-    if not np.all(np.isfinite(grad_u)) or not np.isfinite(result.value):
+    value, grad = _penalised(setup, theta, result.value, result.grad)
+    grad_u = grad[setup.free] * setup.transform.derivative(state.u)
+    if not np.all(np.isfinite(grad_u)) or not np.isfinite(value):
+        shown = dict(list(zip(setup.free_names, theta[setup.free].tolist(), strict=True))[:12])
+        more = f" and {setup.free.size - 12} more" if setup.free.size > 12 else ""
         raise FloatingPointError(
             f"start {state.start}, step {state.step}: the loss or its gradient is not finite "
-            f"at {dict(zip(setup.free_names, theta[setup.free].tolist(), strict=True))}"
+            f"at {shown}{more}"
         )
     update, state.optimizer_state = setup.optimizer.update(
         grad_u, state.optimizer_state, state.step, setup.steps
@@ -135,12 +174,11 @@ def take_step(setup: FitSetup, context: Context, state: StartState) -> None:
     state.u_history.append(state.u.copy())
     state.params_history.append(theta)
     state.u = setup.transform.project(state.u + update)
-    events = getattr(samples, "events", None)
     record = state.records
-    record["loss"].append(result.value)
+    record["loss"].append(value)
     record["loss_se"].append(result.value_se)
     record["grad_norm"].append(float(np.linalg.norm(grad_u)))
-    record["events"].append(float(np.sum(events)) if events is not None else float("nan"))
+    record["events"].append(float(events) if events is not None else float("nan"))
     record["wall"].append(time.perf_counter() - began)
     state.step += 1
 
@@ -188,35 +226,35 @@ def _candidate_loss(
 ) -> tuple[float, float, np.ndarray | None]:
     """Loss and se at ``theta`` on fresh cells (and the cells), or exactly."""
     if setup.estimator == "exact":
-        result = evaluate(
-            run_estimator(
-                setup.problem_at(theta), context.engine, "exact", 1, seed, **setup.options
-            ),
-            context.loss,
-        )
-        return result.value, 0.0, None
-    cells = simulate_cells(setup, context, theta, trajectory_seeds(seed, setup.n_eval))
+        result = evaluate(estimate_at(setup, context, theta, 1, seed), context.loss)
+        return _penalised(setup, theta, result.value)[0], 0.0, None
+    cells, _ = simulate_cells(setup, context, theta, trajectory_seeds(seed, setup.n_eval))
     if isinstance(context.loss, BlackBox):
         value, se = black_box_value(context.loss, cells)
     else:
         value, se = loss_value(context.loss, cells)
-    return value, se, cells
+    return _penalised(setup, theta, value)[0], se, cells
 
 
 def finalise(setup: FitSetup, context: Context, state: StartState) -> dict:
-    """Re-estimate the loss of the last and the averaged iterate; keep the better."""
+    """Re-estimate the loss of the last iterate, the averaged one and the start; keep the best."""
     u_hist = np.asarray(state.u_history + [state.u])
     window = max(1, int(round(AVERAGE_FRACTION * state.step)))
     averaged = u_hist[-window:].mean(axis=0)
     seed = step_seed(setup.seed, state.start, FINAL_STEP)
-    candidates = {"last": state.u, "averaged": averaged}
-    scored = {}
-    for name, u in candidates.items():
-        theta = setup.full(setup.transform.forward(u), state.start)
-        scored[name] = (theta, *_candidate_loss(setup, context, theta, seed))
+    start = setup.starts[state.start]
+    candidates = {
+        "last": (state.u, setup.full(setup.transform.forward(state.u), state.start)),
+        "averaged": (averaged, setup.full(setup.transform.forward(averaged), state.start)),
+        "start": (setup.transform.inverse(start[setup.free]), start.copy()),
+    }
+    scored = {
+        name: (theta, *_candidate_loss(setup, context, theta, seed))
+        for name, (_, theta) in candidates.items()
+    }
     best = min(scored, key=lambda k: scored[k][1])
     theta, value, se, cells = scored[best]
-    u = candidates[best]
+    u = candidates[best][0]
     param_se = np.full(setup.free.size, np.nan)
     if window >= 2 * BATCHES:
         batches = np.array_split(u_hist[-window:], BATCHES)
@@ -228,7 +266,7 @@ def finalise(setup: FitSetup, context: Context, state: StartState) -> dict:
         "loss": value,
         "loss_se": se,
         "candidate": best,
-        "other_loss": scored["averaged" if best == "last" else "last"][1],
+        "other_loss": {name: float(v[1]) for name, v in scored.items() if name != best},
         "param_se": param_se,
         "cells": None if cells is None else cells[:, :, setup.observed],
         "jacobian": _jacobian(setup, context, theta, seed),
@@ -237,7 +275,7 @@ def finalise(setup: FitSetup, context: Context, state: StartState) -> dict:
 
 def _jacobian(setup: FitSetup, context: Context, theta: np.ndarray, seed: int):
     """Residuals and their Jacobian in log parameters at ``theta`` (sloppiness analysis)."""
-    if isinstance(context.loss, BlackBox):
+    if isinstance(context.loss, BlackBox) or setup.parametrisation is not None:
         return None
     # Straight-through tangents vanish on the W1 indicators: the score function stands in.
     estimator = "score" if setup.estimator == "gumbel" else setup.estimator

@@ -115,14 +115,18 @@ def _loss_panel(ax, result: FitResult) -> None:
 
 def _parameter_panel(ax, result: FitResult) -> None:
     params = result.history["params"].sel(start=result.best.start)
-    for name in result.info["free"]:
+    # A parametrisation's coordinates may be 0 or negative: plot them as they are.
+    raw = "parametrisation" in result.info
+    for name in result.info["free"][: 12 if raw else None]:
         trace = params.sel(parameter=name).values
         kept = np.isfinite(trace)
-        ax.plot(np.flatnonzero(kept), trace[kept] / result.params[name], lw=1, label=name)
-    ax.set_yscale("log")
-    ax.axhline(1.0, color="k", lw=0.8, ls=":")
+        scale = 1.0 if raw else result.params[name]
+        ax.plot(np.flatnonzero(kept), trace[kept] / scale, lw=1, label=name)
+    if not raw:
+        ax.set_yscale("log")
+        ax.axhline(1.0, color="k", lw=0.8, ls=":")
     ax.set_xlabel("step")
-    ax.set_ylabel("parameter / fitted value")
+    ax.set_ylabel("coordinate u (first 12)" if raw else "parameter / fitted value")
     ax.legend(fontsize=8)
 
 

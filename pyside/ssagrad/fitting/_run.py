@@ -20,8 +20,10 @@ import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from . import _checkpoint
+from . import _remote as remote
 from ._loop import Context, StartState, new_state, run_start
 from ._setup import FitSetup
 from .result import FitResult, build_result
@@ -141,6 +143,7 @@ def run(
     resume: str | os.PathLike | None,
     workers: int | None,
     threads: int | None,
+    client: Any = None,
 ) -> FitResult:
     """Run every unfinished start and return the (possibly partial) result."""
     if resume is not None:
@@ -158,7 +161,11 @@ def run(
     coordinator = _Coordinator(setup, states, progress, callback, checkpoint)
     workers = _worker_count(workers, len(pending))
     try:
-        if workers <= 1 or not _picklable(setup):
+        if client is not None:
+            from ..distributed._fit import run_on_dask
+
+            run_on_dask(setup, coordinator, pending, client)
+        elif workers <= 1 or not _picklable(setup):
             _run_here(setup, coordinator, pending, threads)
         else:
             _run_in_processes(setup, coordinator, pending, workers)
@@ -215,47 +222,10 @@ def _init_worker(setup: FitSetup, messages, stop, threads: int) -> None:
     )
 
 
-def _delta(state: StartState) -> dict:
-    """What changed in ``state`` since the previous message: the last step and the status."""
-    delta = {
-        "start": state.start,
-        "step": state.step,
-        "status": state.status,
-        "u": state.u,
-        "optimizer_state": state.optimizer_state,
-        "final": state.final,
-    }
-    if state.step:
-        delta["record"] = {name: values[-1] for name, values in state.records.items()}
-        delta["u_before"] = state.u_history[-1]
-        delta["params"] = state.params_history[-1]
-    return delta
-
-
-def _apply(state: StartState, delta: dict) -> bool:
-    """Bring the main process's copy of a start up to date; True if it took a step."""
-    stepped = delta["step"] > state.step
-    if stepped:
-        for name, value in delta["record"].items():
-            state.records[name].append(value)
-        state.u_history.append(delta["u_before"])
-        state.params_history.append(delta["params"])
-    state.step, state.status, state.u = delta["step"], delta["status"], delta["u"]
-    state.optimizer_state, state.final = delta["optimizer_state"], delta["final"]
-    return stepped
-
-
 def _work(state: StartState) -> None:
-    setup, messages, stop = _worker["setup"], _worker["messages"], _worker["stop"]
-    try:
-        for current in run_start(setup, _worker["context"], state, stop.is_set):
-            messages.put(("state", _delta(current)))
-        if state.status == "interrupted":
-            messages.put(("state", _delta(state)))
-    except BaseException as err:  # report any failure to the main process
-        messages.put(("error", (state.start, f"{type(err).__name__}: {err}")))
-    finally:
-        messages.put(("end", state.start))
+    remote.work(
+        _worker["setup"], _worker["context"], state, _worker["messages"].put, _worker["stop"].is_set
+    )
 
 
 def _run_in_processes(
@@ -264,36 +234,17 @@ def _run_in_processes(
     ctx = multiprocessing.get_context("spawn")
     messages, stop = ctx.Queue(), ctx.Event()
     threads = max(1, (os.cpu_count() or 1) // workers)
-    errors: list[tuple[int, str]] = []
     with ctx.Pool(workers, _init_worker, (setup, messages, stop, threads)) as pool:
         results = [pool.apply_async(_work, (coordinator.states[s],)) for s in pending]
-        running = set(pending)
-        while running:
+
+        def receive(timeout: float):
             try:
-                kind, payload = messages.get(timeout=1.0)
+                return messages.get(timeout=timeout)
             except queue_module.Empty:
                 for r in results:
                     if r.ready() and not r.successful():
-                        r.get()  # a worker crashed outside _work: re-raise here
-                continue
-            except KeyboardInterrupt:
-                stop.set()
-                continue
-            try:
-                if kind == "end":
-                    running.discard(payload)
-                elif kind == "error":
-                    errors.append(payload)
-                    stop.set()
-                else:
-                    state = coordinator.states[payload["start"]]
-                    stepped = _apply(state, payload)
-                    coordinator.receive(state, stepped=stepped and not state.done)
-            except KeyboardInterrupt:
-                stop.set()
-    for start in pending:
-        if not coordinator.states[start].done:
-            coordinator.states[start].status = "interrupted"
-    if errors:
-        start, message = errors[0]
-        raise RuntimeError(f"start {start} failed in a worker process: {message}")
+                        r.get()  # a worker crashed outside the protocol: re-raise here
+                return None
+
+        errors = remote.consume(coordinator, pending, receive, stop.set)
+    remote.finish(coordinator, pending, errors, "a worker process")

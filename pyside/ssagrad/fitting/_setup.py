@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from ..backends import get_backend
 from ..data import ObservedData, observed
+from ..distributed import engine_for
 from ..estimators import ESTIMATORS, lookup
 from ..estimators._problem import Problem
 from ..inputs import parameter_vector, sample_count
@@ -55,10 +55,15 @@ class FitSetup:
     starts: tuple[np.ndarray, ...]
     stop_window: int | None
     backend: str | None
+    #: A :class:`~ssagrad.fitting.Parametrisation` (then the optimised "parameters" are
+    #: its coordinates ``u`` and ``network`` is its realisation at the first start).
+    parametrisation: Any = None
 
     @property
     def parameters(self) -> tuple[str, ...]:
-        """All network parameter names."""
+        """All parameter names: the network's, or the parametrisation's coordinates."""
+        if self.parametrisation is not None:
+            return tuple(self.parametrisation.names)
         return self.network.parameters
 
     @property
@@ -99,6 +104,8 @@ class FitSetup:
             "starts": [s.tolist() for s in self.starts],
             "stop_window": self.stop_window,
         }
+        if self.parametrisation is not None:
+            description["parametrisation"] = self.parametrisation.config()
         return hashlib.sha256(json.dumps(description, sort_keys=True).encode()).hexdigest()[:20]
 
 
@@ -175,12 +182,12 @@ def _select(data: ObservedData, net: Network, species: Any, times: Any) -> Obser
     )
 
 
-def _options(estimator: str, options: dict, backend: str | None) -> dict:
+def _options(estimator: str, options: dict, backend: str | None, client: Any) -> dict:
     """The estimator's options checked, and the backend checked to run it, before any work."""
     cls = lookup(estimator)
     options = cls.check_options(dict(options))
     if cls.capability is not None:
-        get_backend(backend).require(cls.capability, f"estimator {estimator!r}")
+        engine_for(backend, client).require(cls.capability, f"estimator {estimator!r}")
     return options
 
 
@@ -246,12 +253,9 @@ def _starts(
     transform: Transform,
     seed: int,
 ) -> tuple[np.ndarray, ...]:
-    if isinstance(starts, bool):
-        raise TypeError(f"starts must be a count or a list of dicts, got {starts!r}")
-    if isinstance(starts, numbers.Integral):
-        if starts < 1:
-            raise ValueError(f"starts must be at least 1, got {starts}")
-        rng = np.random.default_rng(np.random.SeedSequence([seed, 1_000_003]))
+    starts = check_starts(starts)
+    if isinstance(starts, int):
+        rng = start_generator(seed)
         points = [init.copy()]
         for _ in range(int(starts) - 1):
             point = init.copy()
@@ -270,18 +274,34 @@ def _starts(
                 point[i] = rmap.forward(rng.uniform(max(low, rmap.u_range()[0]), high))
             points.append(point)
         return tuple(points)
+    points = []
+    for given in starts:
+        _names(list(given), "a start point", names)
+        point = init.copy()
+        for k, i in enumerate(free):
+            if names[k] in given:
+                point[i] = float(given[names[k]])
+                transform.maps[k].check_init(names[k], point[i])
+        points.append(point)
+    return tuple(points)
+
+
+def check_starts(starts: Any) -> int | Sequence[Mapping]:
+    """``starts`` as a count ``>= 1`` or a non-empty list of dicts, else an error."""
+    if isinstance(starts, bool):
+        raise TypeError(f"starts must be a count or a list of dicts, got {starts!r}")
+    if isinstance(starts, numbers.Integral):
+        if starts < 1:
+            raise ValueError(f"starts must be at least 1, got {starts}")
+        return int(starts)
     if isinstance(starts, Sequence) and starts and all(isinstance(s, Mapping) for s in starts):
-        points = []
-        for given in starts:
-            _names(list(given), "a start point", names)
-            point = init.copy()
-            for k, i in enumerate(free):
-                if names[k] in given:
-                    point[i] = float(given[names[k]])
-                    transform.maps[k].check_init(names[k], point[i])
-            points.append(point)
-        return tuple(points)
+        return starts
     raise TypeError(f"starts must be a count or a non-empty list of dicts, got {starts!r}")
+
+
+def start_generator(seed: int) -> np.random.Generator:
+    """The generator of the random starting points of ``seed``."""
+    return np.random.default_rng(np.random.SeedSequence([seed, 1_000_003]))
 
 
 def _positive_int(value: Any, name: str, minimum: int = 1) -> int:
@@ -314,8 +334,10 @@ def build_setup(
     times: Any,
     backend: str | None,
     options: dict,
+    client: Any = None,
 ) -> FitSetup:
     """Check every argument of :func:`ssagrad.fit` and build the setup."""
+    reparam = "log" if reparam is None else reparam
     model = net if isinstance(net, Model) else None
     if model is not None:
         net = model.network
@@ -361,7 +383,7 @@ def build_setup(
         observed=np.array([net.species.index(s) for s in obs_data.species], dtype=np.int64),
         loss=spec,
         estimator=estimator,
-        options=_options(estimator, options, backend),
+        options=_options(estimator, options, backend, client),
         free=free,
         transform=transform,
         optimizer=resolve_optimizer(optimizer, **optimizer_options),

@@ -36,7 +36,8 @@ class StartResult:
     loss, loss_se : float
         The loss of ``params`` re-estimated on fresh simulations (NaN if interrupted).
     candidate : str
-        ``"averaged"`` or ``"last"``: which iterate won the re-estimate.
+        ``"averaged"``, ``"last"`` or ``"start"``: which candidate won the re-estimate
+        (``"start"``: no iterate beat the starting point).
     param_se : dict
         Batch-means standard error of the averaged iterate over the last fifth of the
         steps: the optimisation noise left in ``params``, not a confidence interval.
@@ -132,7 +133,10 @@ class FitResult:
             frequency and burst size).
         """
         if self.best.jacobian is None:
-            raise ValueError("no Gauss-Newton matrix: a black-box loss has no residuals")
+            raise ValueError(
+                "no Gauss-Newton matrix: a black-box loss has no residuals, and a "
+                "parametrised fit (structure learning) has no fixed network to analyse"
+            )
         if combinations is None:
             combinations = _model_combinations(self.info.get("model"))
         _, jacobian = self.best.jacobian
@@ -240,7 +244,8 @@ def build_result(setup: FitSetup, states: list[StartState]) -> FitResult:
     """Rank the starts and assemble the :class:`FitResult`."""
     starts = [_start_result(setup, s) for s in states]
     starts.sort(key=lambda s: (s.status == "interrupted", np.nan_to_num(s.loss, nan=np.inf)))
-    fixed = [p for p in setup.parameters if p not in setup.free_names]
+    free = set(setup.free_names)
+    fixed = [p for p in setup.parameters if p not in free]
     info = {
         "network": str(setup.network),
         "model": setup.model_name,
@@ -257,6 +262,8 @@ def build_result(setup: FitSetup, states: list[StartState]) -> FitResult:
         "optimizer": setup.optimizer.config(),
         "ssagrad_version": __version__,
     }
+    if setup.parametrisation is not None:
+        info["parametrisation"] = type(setup.parametrisation).__name__
     return FitResult(
         dict(starts[0].params), starts, history_dataset(setup, states), setup.data, info
     )

@@ -147,7 +147,7 @@ class JuliaBackend(Backend):
     ) -> Kernels:
         inputs = (theta, x0, times, seeds)
         return self._gradient_kernel(
-            "simulate_score", (_I, _F, _I), arrays, inputs, max_events=int(max_events)
+            "simulate_score", (_I, _F, _I, _I), arrays, inputs, max_events=int(max_events)
         )
 
     def gumbel(
@@ -164,7 +164,12 @@ class JuliaBackend(Backend):
         options = {"temperature": float(temperature), "time_smoothing": float(time_smoothing)}
         inputs = (theta, x0, times, seeds)
         return self._gradient_kernel(
-            "simulate_gumbel", (_I, _F, _I), arrays, inputs, max_events=int(max_events), **options
+            "simulate_gumbel",
+            (_I, _F, _I, _I),
+            arrays,
+            inputs,
+            max_events=int(max_events),
+            **options,
         )
 
     def altpath(
@@ -180,7 +185,7 @@ class JuliaBackend(Backend):
         options = {"rate_margin": float(rate_margin), "max_events": int(max_events)}
         inputs = (theta, x0, times, seeds)
         return self._gradient_kernel(
-            "simulate_altpath", (_I, _I, _F, _I), arrays, inputs, **options
+            "simulate_altpath", (_I, _I, _F, _I, _I), arrays, inputs, **options
         )
 
     def coupled(
@@ -198,4 +203,4 @@ class JuliaBackend(Backend):
         out = self._ssagrad.simulate_coupled(
             self._network(arrays), plus, minus, x0, times, seeds, max_events=int(max_events)
         )
-        return results(out, (_I, _I, _I))
+        return results(out, (_I, _I, _I, _I))

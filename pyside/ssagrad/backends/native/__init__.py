@@ -106,10 +106,11 @@ class NativeBackend(Backend):
         n, n_t, n_p = seeds.shape[0], times.shape[0], arrays.n_parameters
         states = np.empty((n, n_t, arrays.n_species), dtype=np.int64)
         scores = np.zeros((n, n_t, n_p))
+        events = np.empty(n, dtype=np.int64)
         status = np.empty(n, dtype=np.int64)
         net = kernel_network(arrays, theta)
-        score_ensemble(net, n_p, x0, times, seeds, max_events, states, scores, status)
-        return states, scores, status
+        score_ensemble(net, n_p, x0, times, seeds, max_events, states, scores, events, status)
+        return states, scores, events, status
 
     def gumbel(
         self,
@@ -127,6 +128,7 @@ class NativeBackend(Backend):
         n, n_t, n_p = seeds.shape[0], times.shape[0], arrays.n_parameters
         states = np.empty((n, n_t, arrays.n_species), dtype=np.int64)
         tangents = np.empty((n, n_t, arrays.n_species, n_p))  # the kernel zeroes each row
+        events = np.empty(n, dtype=np.int64)
         status = np.empty(n, dtype=np.int64)
         gumbel_ensemble(
             kernel_network(arrays, theta),
@@ -139,9 +141,10 @@ class NativeBackend(Backend):
             time_smoothing,
             states,
             tangents,
+            events,
             status,
         )
-        return states, tangents, status
+        return states, tangents, events, status
 
     def altpath(
         self,
@@ -160,6 +163,7 @@ class NativeBackend(Backend):
         states = np.empty((n, n_t, n_s), dtype=np.int64)
         alt_states = np.empty((n, n_t, n_s, n_p), dtype=np.int64)
         weights = np.zeros((n, n_t, n_p))
+        events = np.empty(n, dtype=np.int64)
         status = np.empty(n, dtype=np.int64)
         altpath_ensemble(
             kernel_network(arrays, theta),
@@ -172,9 +176,10 @@ class NativeBackend(Backend):
             states,
             alt_states,
             weights,
+            events,
             status,
         )
-        return states, alt_states, weights, status
+        return states, alt_states, weights, events, status
 
     def coupled(
         self,
@@ -191,9 +196,20 @@ class NativeBackend(Backend):
         n, n_t, n_d = seeds.shape[0], times.shape[0], theta_plus.shape[0]
         x_plus = np.empty((n, n_t, arrays.n_species, n_d), dtype=np.int64)
         x_minus = np.empty((n, n_t, arrays.n_species, n_d), dtype=np.int64)
+        events = np.empty(n, dtype=np.int64)
         status = np.empty(n, dtype=np.int64)
         net = kernel_network(arrays, theta_plus[0])
         coupled_ensemble(
-            net, theta_plus, theta_minus, x0, times, seeds, max_events, x_plus, x_minus, status
+            net,
+            theta_plus,
+            theta_minus,
+            x0,
+            times,
+            seeds,
+            max_events,
+            x_plus,
+            x_minus,
+            events,
+            status,
         )
-        return x_plus, x_minus, status
+        return x_plus, x_minus, events, status

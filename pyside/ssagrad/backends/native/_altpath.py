@@ -358,12 +358,14 @@ def altpath_ensemble(
     states,
     alt_states,
     weights,
+    events,
     status,
 ):
     """``len(seeds)`` primal paths with one pruned alternative per parameter, in parallel.
 
-    ``states`` (N, T, S), ``alt_states`` (N, T, S, P), ``weights`` (N, T, P) and
-    ``status`` (N,) are filled in; ``dE[f(X(t_m))]/d theta_p`` is estimated by
+    ``states`` (N, T, S), ``alt_states`` (N, T, S, P), ``weights`` (N, T, P), ``events``
+    (N,) (uniformisation steps taken, firings and no-ops) and ``status`` (N,) are filled
+    in; ``dE[f(X(t_m))]/d theta_p`` is estimated by
     ``mean_n weights[n, m, p] * (f(alt_states[n, m, :, p]) - f(states[n, m, :]))``.
     """
     theta_floor = net.theta.copy()
@@ -372,7 +374,7 @@ def altpath_ensemble(
             theta_floor[p] = 1.0
     par_ptr, par_index = _parameter_reactions(net, n_params)
     for i in prange(seeds.shape[0]):
-        _, s = altpath_trajectory(
+        e, s = altpath_trajectory(
             net,
             theta_floor,
             n_params,
@@ -387,4 +389,5 @@ def altpath_ensemble(
             alt_states[i],
             weights[i],
         )
+        events[i] = e
         status[i] = s

@@ -113,11 +113,12 @@ def coupled_pair(
 
 @njit(cache=True, parallel=True)
 def coupled_ensemble(
-    net, theta_plus, theta_minus, x0, times, seeds, max_events, x_plus, x_minus, status
+    net, theta_plus, theta_minus, x0, times, seeds, max_events, x_plus, x_minus, events, status
 ):
     """Coupled pairs for every trajectory seed and every row of ``theta_plus``/``theta_minus``.
 
-    ``x_plus``/``x_minus`` are (N, T, S, D); ``status[i]`` is :data:`STATUS_MAX_EVENTS` if
+    ``x_plus``/``x_minus`` are (N, T, S, D); ``events[i]`` counts the coupled steps of
+    trajectory ``i`` over all ``D`` pairs; ``status[i]`` is :data:`STATUS_MAX_EVENTS` if
     any pair of trajectory ``i`` hit ``max_events``, else :data:`STATUS_OK`.
     """
     n_dirs = theta_plus.shape[0]
@@ -132,8 +133,9 @@ def coupled_ensemble(
         out_plus = np.empty((n_times, n_species), dtype=np.int64)
         out_minus = np.empty((n_times, n_species), dtype=np.int64)
         worst = STATUS_OK
+        total = 0
         for d in range(n_dirs):
-            _, s = coupled_pair(
+            e, s = coupled_pair(
                 net,
                 theta_plus[d],
                 theta_minus[d],
@@ -145,10 +147,12 @@ def coupled_ensemble(
                 out_plus,
                 out_minus,
             )
+            total += e
             if s != STATUS_OK:
                 worst = s
             for mm in range(n_times):
                 for sp in range(n_species):
                     x_plus[i, mm, sp, d] = out_plus[mm, sp]
                     x_minus[i, mm, sp, d] = out_minus[mm, sp]
+        events[i] = total
         status[i] = worst

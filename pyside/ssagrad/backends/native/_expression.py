@@ -63,7 +63,9 @@ def _species_factors(tables) -> tuple[np.ndarray, ...]:
 
 def pack(tables, fast: bool) -> np.ndarray:
     """``expr_int`` of an :class:`~ssagrad._lowering.ExpressionTables` (see module notes)."""
-    parts = [np.ascontiguousarray(getattr(tables, name), dtype=np.int64).ravel() for name in _TABLES]
+    parts = [
+        np.ascontiguousarray(getattr(tables, name), dtype=np.int64).ravel() for name in _TABLES
+    ]
     parts += list(_species_factors(tables))
     offsets = np.cumsum([HEADER] + [p.size for p in parts])[:-1]
     header = np.concatenate(

@@ -466,6 +466,7 @@ def gumbel_ensemble(
     time_smoothing,
     states,
     tangents,
+    events,
     status,
 ):
     """``len(seeds)`` GS-ST trajectories in parallel into ``states`` and ``tangents``.
@@ -477,7 +478,6 @@ def gumbel_ensemble(
     inv_temp = 1.0 / temperature
     eps = observation_smoothing(times, time_smoothing)
     n = seeds.shape[0]
-    events = np.empty(n, dtype=np.int64)
     n_chunks = (n + CHUNK - 1) // CHUNK
     for c in prange(n_chunks):
         lo = c * CHUNK

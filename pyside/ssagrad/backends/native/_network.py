@@ -109,7 +109,8 @@ def _elementary_expression(arrays: NetworkArrays, j: int) -> tuple[int, int, int
     terms = {}
     for q in range(t.expr_range[j, 0], t.expr_range[j, 1]):
         factors = tuple(
-            (int(t.factor_var[f]), int(t.factor_pow[f])) for f in range(t.term_ptr[q], t.term_ptr[q + 1])
+            (int(t.factor_var[f]), int(t.factor_pow[f]))
+            for f in range(t.term_ptr[q], t.term_ptr[q + 1])
         )
         terms[tuple(sorted(factors))] = float(t.term_coef[q])
     species = sorted({-1 - v for m in terms for v, _ in m if v < 0})

@@ -167,13 +167,15 @@ def score_trajectory(net, gslot, x0, times, seed, max_events, states, scores):
 
 
 @njit(cache=True, parallel=True)
-def score_ensemble(net, n_params, x0, times, seeds, max_events, states, scores, status):
-    """``len(seeds)`` trajectories in parallel into ``states`` (N x T x S), ``scores`` (N x T x P).
+def score_ensemble(net, n_params, x0, times, seeds, max_events, states, scores, events, status):
+    """``len(seeds)`` trajectories in parallel into ``states`` (N x T x S), ``scores`` (N x T x P)
+    and ``events`` (N,), the reactions each fired.
 
     Each trajectory owns the random stream of its seed, so results do not depend on the
     number of threads.
     """
     gslot = _gradient_slots(net, n_params)
     for i in prange(seeds.shape[0]):
-        _, s = score_trajectory(net, gslot, x0, times, seeds[i], max_events, states[i], scores[i])
+        e, s = score_trajectory(net, gslot, x0, times, seeds[i], max_events, states[i], scores[i])
+        events[i] = e
         status[i] = s

@@ -1,0 +1,34 @@
+"""Scale-out on Dask: ensembles, gradients and multi-start fits on a cluster.
+
+Pass ``client=`` (a ``dask.distributed.Client``) to :func:`ssagrad.simulate`,
+:func:`ssagrad.gradient`, :func:`ssagrad.value_and_grad` and :func:`ssagrad.fit`:
+
+* ensembles are split into chunks of trajectories, each run as a task with the same
+  per-trajectory random streams as a local run (:class:`DaskEngine`), so the results are
+  bit for bit those of a local run whatever the chunking and worker count;
+* gradient estimators gather the per-trajectory material and combine it exactly as a
+  local run does (baselines, jackknife standard errors, pooled composition);
+* the starts of a fit run as tasks (:mod:`ssagrad.distributed._fit`);
+* ``simulate(..., lazy=True)`` returns dask-backed arrays computed chunk by chunk.
+
+Dask is optional (``pip install "ssagrad[dask]"``); nothing here imports it until a
+client is given. See ``docs/distributed.md``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..backends import Backend, get_backend
+from ._engine import DaskEngine, check_client, require_dask
+
+__all__ = ["DaskEngine", "check_client", "engine_for", "require_dask"]
+
+
+def engine_for(backend: str | None, client: Any = None, chunk: int | None = None) -> Backend:
+    """The local backend, or with a ``client`` the same backend on the cluster's workers."""
+    if client is None:
+        if chunk is not None:
+            raise ValueError("chunk= applies to runs on a Dask cluster: pass client= too")
+        return get_backend(backend)
+    return DaskEngine(client, backend, chunk)

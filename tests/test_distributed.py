@@ -1,0 +1,198 @@
+"""Dask scale-out: results on a LocalCluster (2 worker processes, started here) equal the
+local ones bit for bit, also when a worker dies mid-run."""
+
+import os
+import sys
+import threading
+import time
+
+import distributed
+import numpy as np
+import pytest
+import xarray as xr
+
+import ssagrad
+
+TG = ssagrad.models.telegraph()
+BD = ssagrad.models.birth_death()
+
+
+@pytest.fixture(scope="module")
+def client():
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        yield client
+
+
+def test_simulate_equals_the_local_run_for_any_chunking(client):
+    local = ssagrad.simulate(TG, n=1000, seed=3)
+    for chunk in (7, 777, 5000):
+        remote = ssagrad.simulate(TG, n=1000, seed=3, client=client, chunk=chunk)
+        xr.testing.assert_identical(local, remote)
+
+
+@pytest.mark.parametrize("estimator", ["score", "altpath", "fd"])
+def test_gradient_equals_the_local_run(client, estimator):
+    kwargs = dict(times=[1.0, 5.0], estimator=estimator, n=400, seed=4)
+    local = ssagrad.gradient(TG, **kwargs)
+    remote = ssagrad.gradient(TG, client=client, chunk=90, **kwargs)
+    xr.testing.assert_identical(local, remote)
+
+
+def test_value_and_grad_equals_the_local_run(client):
+    loss = ssagrad.EnsembleLoss(lambda x: x, lambda m: float(((m - 3.0) ** 2).sum()))
+    kwargs = dict(times=[2.0], loss=loss, estimator="score", n=500, seed=2)
+    local = ssagrad.value_and_grad(TG, **kwargs)
+    remote = ssagrad.value_and_grad(TG, client=client, chunk=64, **kwargs)
+    assert local.value == remote.value
+    np.testing.assert_array_equal(local.grad, remote.grad)
+    np.testing.assert_array_equal(local.se, remote.se)
+
+
+@pytest.fixture(scope="module")
+def bd_data():
+    return ssagrad.simulate(BD, times=[0.5, 1.0, 2.0, 4.0], n=300, seed=1)
+
+
+FIT = dict(
+    init={"k": 4.0, "g": 2.5}, loss="moments", n=200, steps=40, seed=3, starts=4, progress=False
+)
+
+
+def _same_fit(a, b):
+    assert a.params == b.params
+    assert [(s.start, s.loss, s.params) for s in a.starts] == [
+        (s.start, s.loss, s.params) for s in b.starts
+    ]
+    for name in ("loss", "loss_se", "grad_norm", "events", "params"):
+        np.testing.assert_array_equal(a.history[name].values, b.history[name].values)
+
+
+def test_four_start_fit_equals_the_local_run(client, bd_data):
+    _same_fit(
+        ssagrad.fit(BD, bd_data, workers=1, **FIT), ssagrad.fit(BD, bd_data, client=client, **FIT)
+    )
+
+
+def test_lazy_ensemble_is_computed_and_written_chunk_by_chunk(client, tmp_path):
+    eager = ssagrad.simulate(TG, n=2500, seed=9)
+    lazy = ssagrad.simulate(TG, n=2500, seed=9, lazy=True, chunk=600, on_max_events="flag")
+    assert lazy.x.chunks[0] == (600, 600, 600, 600, 100)
+    lazy.to_netcdf(tmp_path / "lazy.nc")
+    with xr.open_dataset(tmp_path / "lazy.nc") as back:
+        np.testing.assert_array_equal(back.x.values, eager.x.values)
+    assert float(lazy.x.mean("sample").sel(species="M").isel(time=-1)) == float(
+        eager.x.mean("sample").sel(species="M").isel(time=-1)
+    )
+
+
+def _kill_one_worker_while(client, run):
+    """Run ``run()`` in a thread and kill a worker process while it is busy."""
+    out = {}
+    thread = threading.Thread(target=lambda: out.setdefault("result", run()))
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not client.processing() or not any(client.processing().values()):
+        assert time.monotonic() < deadline and thread.is_alive()
+        time.sleep(0.05)
+    busy = [w for w, tasks in client.processing().items() if tasks][0]
+    assert thread.is_alive()
+    try:
+        client.run(os._exit, 1, workers=[busy])
+    except Exception:  # the worker dies before it answers
+        pass
+    thread.join(timeout=300)
+    assert not thread.is_alive()
+    return out["result"]
+
+
+def test_a_worker_dying_mid_simulation_changes_nothing(client):
+    local = ssagrad.simulate(TG, times=[0.0, 50.0, 100.0], n=40_000, seed=11)
+    remote = _kill_one_worker_while(
+        client,
+        lambda: ssagrad.simulate(
+            TG, times=[0.0, 50.0, 100.0], n=40_000, seed=11, client=client, chunk=500
+        ),
+    )
+    xr.testing.assert_identical(local, remote)
+
+
+def test_a_worker_dying_mid_fit_changes_nothing(client, bd_data):
+    kwargs = dict(FIT, steps=300, starts=2, n=1000)
+    local = ssagrad.fit(BD, bd_data, workers=1, **kwargs)
+    remote = _kill_one_worker_while(
+        client, lambda: ssagrad.fit(BD, bd_data, client=client, **kwargs)
+    )
+    _same_fit(local, remote)
+
+
+def test_without_dask_the_options_say_how_to_install_it(monkeypatch):
+    monkeypatch.setitem(sys.modules, "distributed", None)
+    with pytest.raises(ImportError, match=r"pip install 'ssagrad\[dask\]'"):
+        ssagrad.simulate(BD, n=10, seed=1, client=object())
+
+
+def test_bad_client_and_chunk_are_named(client):
+    with pytest.raises(TypeError, match="client must be a dask.distributed.Client"):
+        ssagrad.simulate(BD, n=10, seed=1, client="tcp://nowhere:1")
+    with pytest.raises(ValueError, match="chunk must be a positive integer"):
+        ssagrad.simulate(BD, n=10, seed=1, client=client, chunk=0)
+    with pytest.raises(ValueError, match="chunk= applies to runs on a Dask cluster"):
+        ssagrad.simulate(BD, n=10, seed=1, chunk=5)
+    with pytest.raises(ValueError, match="lazy=True computes nothing"):
+        ssagrad.simulate(BD, n=10, seed=1, lazy=True)
+
+
+def _square(spec):
+    return {"y": spec["x"] ** 2, "seconds": 0.0}
+
+
+def test_experiment_fits_run_as_tasks_and_resume(client, tmp_path):
+    from ssagrad.repro._store import Task, run_tasks
+
+    tasks = [Task(f"x{i}", {"x": i}) for i in range(6)]
+    remote = run_tasks(tasks[:4], _square, tmp_path, progress=False, client=client)
+    assert [r["y"] for r in remote] == [0, 1, 4, 9]
+    # The stored fits are skipped; only the new ones run (here, without a cluster).
+    again = run_tasks(tasks, _square, tmp_path, progress=False)
+    assert [r["y"] for r in again] == [0, 1, 4, 9, 16, 25]
+
+
+def test_cli_fit_runs_its_starts_on_a_local_cluster(tmp_path, bd_data):
+    import subprocess
+
+    data = tmp_path / "data.nc"
+    bd_data.to_netcdf(data)
+    common = [
+        sys.executable,
+        "-m",
+        "ssagrad.cli",
+        "fit",
+        "birth_death",
+        str(data),
+        "--loss",
+        "moments",
+        "--steps",
+        "15",
+        "-n",
+        "100",
+        "--starts",
+        "2",
+        "--seed",
+        "3",
+        "--no-progress",
+    ]
+    here = subprocess.run(common + ["--out", str(tmp_path / "a")], capture_output=True, text=True)
+    there = subprocess.run(
+        common + ["--out", str(tmp_path / "b"), "--scheduler", "local"],
+        capture_output=True,
+        text=True,
+    )
+    assert here.returncode == 0 and there.returncode == 0, there.stderr[-2000:]
+    assert (tmp_path / "a" / "params.json").read_text() == (
+        tmp_path / "b" / "params.json"
+    ).read_text()
