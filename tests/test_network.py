@@ -77,7 +77,7 @@ def test_dependency_graph_links_reactions_that_read_changed_species():
         ("hill(X, v, K), 0 --> X", "line 1: hill takes 4 arguments, got 3"),
         ("(kf), A <--> B", "line 1: a reversible reaction needs two rates"),
         ("k-, A --> B", "line 1: unexpected end of expression"),
-            ("foo(k), A --> B", "line 1: unknown function 'foo'"),
+        ("foo(k), A --> B", "line 1: unknown function 'foo'"),
         ("k, A --> B --> C", "line 1: more than one arrow"),
         ("k, A --> ", "line 1: empty reaction side"),
         ("# nothing", "contains no reactions"),

@@ -23,7 +23,7 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .expr import COMPARISONS, TIME, Expression
 
@@ -42,13 +42,13 @@ class Event:
         The trigger's value "before" ``t = 0`` (SBML ``initialValue``): if False, a
         trigger true at the start fires at ``t = 0``.
     id : str
-        A name for messages.
+        A name for messages (not part of equality: an SBML export names every event).
     """
 
     trigger: Expression
     assignments: tuple[tuple[str, Expression], ...]
     initial_value: bool = True
-    id: str = ""
+    id: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.trigger, Expression):

@@ -350,6 +350,9 @@ def read_sbml(source: str) -> Model:
         var: Expression(reader.tree(tree, f"assignmentRule for {var!r}"))
         for var, tree in ((v, reader.subst[v]) for v in reader.rules)
     }
+    for s in model.getListOfSpecies():  # constant and boundary species no law reads
+        if s.getId() in reader.values and s.getId() not in params:
+            observables[s.getId()] = Expression(("num", float(reader.values[s.getId()])))
     name, t_end = model.getId() or "sbml", _t_end(model)
     return Model(name, net, params, x0, t_end, model.getName(), observables=observables)
 
