@@ -41,6 +41,11 @@ class NativeBackend(Backend):
         max_events: int,
         dt: float,
     ) -> Kernels:
+        if arrays.has_events or arrays.time_dependent:
+            raise ValueError(
+                "this kernel ignores events and the time t in rate laws: a network with "
+                "either runs through simulate_events (ssagrad.simulate does so)"
+            )
         n = seeds.shape[0]
         states = np.empty((n, times.shape[0], arrays.n_species), dtype=np.int64)
         events = np.empty(n, dtype=np.int64)
