@@ -8,9 +8,13 @@ naming the MathML element and where it was found.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 from .expr import TIME, Node, add, div, mul, neg, power, sub
+
+#: XML namespace of ssagrad's annotations (exact values, rate text, horizon).
+NS = "https://ssagrad.invalid/sbml"
 
 
 class SBMLError(ValueError):
@@ -161,3 +165,14 @@ __all__ = [
     "substitute",
     "to_ast",
 ]
+
+
+def comb_tree(reactants: Mapping[str, int]) -> tuple:
+    """``prod_s C(x_s, r_s)`` as a tree: ``X``, ``X * (X - 1) / 2``, ..."""
+    out: tuple = ("num", 1.0)
+    for name, r in reactants.items():
+        term: tuple = ("name", name)
+        for i in range(1, r):
+            term = mul(term, sub(("name", name), ("num", float(i))))
+        out = mul(out, div(term, ("num", float(math.factorial(r)))))
+    return out

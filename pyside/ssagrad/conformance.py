@@ -18,11 +18,10 @@ the suite's files and the exact solution agree to the files' rounding (docs/sbml
 
 from __future__ import annotations
 
-from typing import Any
-
 import csv
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -180,7 +179,8 @@ def run_dsmts(
 def report(results: list[CaseResult], n: int) -> str:
     """A markdown table of the results and a summary line."""
     lines = [
-        "| case | model | supported | reference | max abs Z | max abs Y | Z fails | Y fails | result |",
+        "| case | model | supported | reference | max abs Z | max abs Y | Z fails | Y fails "
+        "| result |",
         "|---|---|---|---|---:|---:|---:|---:|---|",
     ]
     for r in results:
@@ -189,8 +189,8 @@ def report(results: list[CaseResult], n: int) -> str:
             continue
         verdict = "pass" if r.passed else "FAIL"
         lines.append(
-            f"| {r.case} | {r.name} | yes | {r.reference} | {r.z_max:.2f} | {r.y_max:.2f} | {r.z_fail} | "
-            f"{r.y_fail} | {verdict} |"
+            f"| {r.case} | {r.name} | yes | {r.reference} | {r.z_max:.2f} | {r.y_max:.2f} "
+            f"| {r.z_fail} | {r.y_fail} | {verdict} |"
         )
     run = [r for r in results if r.supported]
     z_fail, y_fail = sum(r.z_fail for r in run), sum(r.y_fail for r in run)

@@ -19,18 +19,17 @@ laws as their propensity with the ssagrad rate text in an annotation.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from typing import Any
 
-from ._sbml_math import SBMLError, _libsbml, from_ast, substitute, to_ast
+from ._sbml_math import NS, SBMLError, _libsbml, comb_tree, from_ast, substitute
+from ._sbml_write import write_sbml
 from .events import Event
-from .expr import TIME, Expression, div, expand_hill, mul, sub
+from .expr import TIME, Expression, mul
 from .models import Model
 from .network import EXPRESSION, MASS_ACTION, Network, RateLaw, Reaction
 
 __all__ = ["SBMLError", "read_sbml", "write_sbml"]
 
-_NS = "https://ssagrad.invalid/sbml"
 _DEFAULT_T_END = 10.0
 
 
@@ -113,7 +112,8 @@ def _refuse_unsupported(model: Any) -> None:
             value = ref.getStoichiometry() if ref.isSetStoichiometry() else 1.0
             _check(
                 math.isfinite(value) and value == int(value) and value >= 0,
-                f"reaction {r.getId()!r}: non-integer stoichiometry {value} of {ref.getSpecies()!r}",
+                f"reaction {r.getId()!r}: non-integer stoichiometry {value} "
+                f"of {ref.getSpecies()!r}",
             )
     del lib
 
@@ -229,7 +229,7 @@ def _rate_law(tree: tuple, reactants: dict[str, int], annotation: str | None) ->
         got = rational(tree, lambda n: codes[n])
         for k in candidates or [None]:
             base = ("name", k) if k else ("num", 1.0)
-            want = rational(mul(base, _comb_tree(reactants)), lambda n: codes[n])
+            want = rational(mul(base, comb_tree(reactants)), lambda n: codes[n])
             if got is not None and want is not None and _ratio(got, want) is not None:
                 ratio = _ratio(got, want)
                 if k is None:
@@ -237,17 +237,6 @@ def _rate_law(tree: tuple, reactants: dict[str, int], annotation: str | None) ->
                 if ratio == 1.0:
                     return RateLaw(MASS_ACTION, (k,))
     return RateLaw(EXPRESSION, (), None, expr, True)
-
-
-def _comb_tree(reactants: Mapping[str, int]) -> tuple:
-    """``prod_s C(x_s, r_s)`` as a tree: ``X``, ``X * (X - 1) / 2``, ..."""
-    out: tuple = ("num", 1.0)
-    for name, r in reactants.items():
-        term: tuple = ("name", name)
-        for i in range(1, r):
-            term = mul(term, sub(("name", name), ("num", float(i))))
-        out = mul(out, div(term, ("num", float(math.factorial(r)))))
-    return out
 
 
 def _unit_denominator(form: tuple) -> tuple:
@@ -271,11 +260,11 @@ def _annotation(element: Any) -> tuple[str, bool] | None:
     if not element.isSetAnnotation():
         return None
     text = element.getAnnotationString()
-    if _NS not in text:
+    if NS not in text:
         return None
     import xml.etree.ElementTree as ET
 
-    node = ET.fromstring(text).find(f"{{{_NS}}}rate")
+    node = ET.fromstring(text).find(f"{{{NS}}}rate")
     return None if node is None else (node.text or "", node.get("arrow") == "=>")
 
 
@@ -383,10 +372,10 @@ def _event(e: Any, reader: _Reader) -> Event:
 
 def _exact_value(element: Any, value: float) -> float:
     """The full-precision value ssagrad's export keeps in an annotation, if there."""
-    if element.isSetAnnotation() and _NS in element.getAnnotationString():
+    if element.isSetAnnotation() and NS in element.getAnnotationString():
         import xml.etree.ElementTree as ET
 
-        node = ET.fromstring(element.getAnnotationString()).find(f"{{{_NS}}}value")
+        node = ET.fromstring(element.getAnnotationString()).find(f"{{{NS}}}value")
         exact = float(node.text) if node is not None and node.text else value
         if abs(exact - value) <= 1e-12 * max(1.0, abs(value)):  # not a stale annotation
             return exact
@@ -394,133 +383,10 @@ def _exact_value(element: Any, value: float) -> float:
 
 
 def _t_end(model: Any) -> float:
-    if model.isSetAnnotation() and _NS in model.getAnnotationString():
+    if model.isSetAnnotation() and NS in model.getAnnotationString():
         import xml.etree.ElementTree as ET
 
-        node = ET.fromstring(model.getAnnotationString()).find(f"{{{_NS}}}horizon")
+        node = ET.fromstring(model.getAnnotationString()).find(f"{{{NS}}}horizon")
         if node is not None and node.text:
             return float(node.text)
     return _DEFAULT_T_END
-
-
-def _propensity_tree(reaction: Reaction) -> tuple:
-    """The whole propensity of a reaction as a tree (what an SBML kinetic law holds)."""
-    law = reaction.rate
-    comb = _comb_tree(dict(reaction.reactants))
-    if law.kind == EXPRESSION:
-        return law.expression.tree if law.full else mul(law.expression.tree, comb)
-    args = [("name", a) if isinstance(a, str) else ("num", float(a)) for a in law.args]
-    if law.kind == MASS_ACTION:
-        return mul(args[0], comb)
-    name = "hill" if law.species is not None and str(law).startswith("hill(") else "hillr"
-    return mul(expand_hill(("call", name, (("name", law.species), *args))), comb)
-
-
-def write_sbml(
-    net: Network,
-    path: str | None = None,
-    params: Mapping[str, float] | None = None,
-    x0: Mapping[str, int] | None = None,
-    t_end: float | None = None,
-) -> str:
-    """SBML Level 3 Version 2 text of ``net`` (and write it to ``path`` if given).
-
-    Parameters
-    ----------
-    net : Network
-    params : mapping, optional
-        Parameter values (a parameter without one is written without a value).
-    x0 : mapping, optional
-        Initial counts (missing species start at 0).
-    t_end : float, optional
-        A horizon, kept in an annotation that :func:`read_sbml` reads back.
-
-    Examples
-    --------
-    >>> import ssagrad
-    >>> text = ssagrad.models.telegraph().network.to_sbml(params={"kon": 0.5})
-    >>> "<listOfReactions>" in text
-    True
-    """
-    lib = _libsbml()
-    params, x0 = dict(params or {}), dict(x0 or {})
-    doc = lib.SBMLDocument(3, 2)
-    model = doc.createModel()
-    model.setId("ssagrad_model")
-    if t_end is not None:
-        model.setAnnotation(
-            f'<ssagrad:horizon xmlns:ssagrad="{_NS}">{float(t_end)!r}</ssagrad:horizon>'
-        )
-    comp = model.createCompartment()
-    comp.setId("cell")
-    comp.setSize(1.0)
-    comp.setConstant(True)
-    comp.setSpatialDimensions(3)
-    for s in net.species:
-        sp = model.createSpecies()
-        for call, value in (("setId", s), ("setCompartment", "cell"), ("setHasOnlySubstanceUnits", True),
-                            ("setBoundaryCondition", False), ("setConstant", False)):  # fmt: skip
-            getattr(sp, call)(value)
-        sp.setInitialAmount(float(x0.get(s, 0)))
-    assigned = {t for e in net.events for t, _ in e.assignments}
-    for p in net.parameters:
-        par = model.createParameter()
-        par.setId(p)
-        par.setConstant(p not in assigned)
-        if p in params:
-            par.setValue(float(params[p]))  # libsbml writes 15 digits: keep all 17 too
-            par.setAnnotation(
-                f'<ssagrad:value xmlns:ssagrad="{_NS}">{float(params[p])!r}</ssagrad:value>'
-            )
-    for j, reaction in enumerate(net.reactions):
-        _write_reaction(model, f"R{j + 1}", reaction, set(net.species))
-    for k, event in enumerate(net.events):
-        _write_event(model, event, k)
-    text = lib.writeSBMLToString(doc)
-    if path is not None:
-        with open(path, "w", encoding="utf-8") as handle:
-            handle.write(text)
-    return text
-
-
-def _write_reaction(model: Any, rid: str, reaction: Reaction, species: set[str]) -> None:
-    from xml.sax.saxutils import escape
-
-    rx = model.createReaction()
-    rx.setId(rid)
-    rx.setReversible(False)
-    for side, create in (
-        (reaction.reactants, rx.createReactant),
-        (reaction.products, rx.createProduct),
-    ):
-        for name, coeff in side:
-            ref = create()
-            ref.setSpecies(name)
-            ref.setStoichiometry(float(coeff))
-            ref.setConstant(True)
-    tree = _propensity_tree(reaction)
-    reactants = {name for name, _ in reaction.reactants}
-    for name in Expression(tree).names:
-        if name in species and name not in reactants:
-            rx.createModifier().setSpecies(name)
-    law = rx.createKineticLaw()
-    law.setMath(to_ast(tree))
-    if reaction.rate.kind != MASS_ACTION:
-        arrow = "=>" if reaction.rate.full else "-->"
-        rx.setAnnotation(
-            f'<ssagrad:rate xmlns:ssagrad="{_NS}" arrow="{arrow}">{escape(str(reaction.rate))}</ssagrad:rate>'
-        )
-
-
-def _write_event(model: Any, event: Event, k: int) -> None:
-    ev = model.createEvent()
-    ev.setId(event.id or f"E{k + 1}")
-    ev.setUseValuesFromTriggerTime(True)
-    trigger = ev.createTrigger()
-    trigger.setMath(to_ast(event.trigger.tree))
-    trigger.setInitialValue(bool(event.initial_value))
-    trigger.setPersistent(True)
-    for target, value in event.assignments:
-        assignment = ev.createEventAssignment()
-        assignment.setVariable(target)
-        assignment.setMath(to_ast(value.tree))

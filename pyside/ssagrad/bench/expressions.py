@@ -48,8 +48,8 @@ def as_expressions(net: Network) -> Network:
     >>> print(as_expressions(models.dimerization().network).reactions[2])
     k3 * (A * (A - 1) / 2), 2A => B
     """
+    from .._sbml_write import _propensity_tree
     from ..builder import expression
-    from ..sbml import _propensity_tree
 
     out = []
     for r in net.reactions:

@@ -12,12 +12,12 @@ arithmetic of :func:`~ssagrad.backends.native._ssa.ssa_trajectory` (direct), so 
 the same states as :func:`ssagrad.simulate`.
 
 Bookkeeping: a reaction's propensity gradient is non-zero only at its rate-law slots
-(one for mass action, three for Hill laws, those an expression reads), so gradients are stored per reaction and
-slot. Each reaction carries its own running integral ``int g_j ds``, brought up to date
-only when its propensity changes (it is in the dependency list of the fired reaction).
-An event therefore costs ``O(dependents)`` like the plain direct method; only the
-observation times sum over all reactions. Mass-action propensities and gradients
-(``a = k C``, ``da/dk = C``) are written out in the event loop; Hill laws use
+(one for mass action, three for Hill laws, those an expression reads), so gradients are
+stored per reaction and slot. Each reaction carries its own running integral ``int g_j
+ds``, brought up to date only when its propensity changes (it is in the dependency list
+of the fired reaction). An event therefore costs ``O(dependents)`` like the plain direct
+method; only the observation times sum over all reactions. Mass-action propensities and
+gradients (``a = k C``, ``da/dk = C``) are written out in the event loop; Hill laws use
 :func:`~ssagrad.backends.native._propensity.propensity_gradient`.
 """
 
