@@ -10,7 +10,7 @@ species, by loops over the terms, with no per-operation dispatch.
 *Bytecode* (everything else: ``exp``, ``log``, ``sqrt``, ``min``, ``max``, real
 exponents, comparisons, ``piecewise``, the time ``t``): a postfix program of
 ``(opcode, argument)`` pairs run on a small stack; its derivatives are the programs of
-the symbolic derivatives (:func:`ssagrad.expr.derivative`).
+the symbolic derivatives (:func:`ssagrad._exprcalc.derivative`).
 
 Variables are encoded as ``var >= 0``: ``theta[var]`` (parameters, then literals) and
 ``var < 0``: species ``-1 - var``.

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._exprcalc import derivative
 from ._exprcode import program, rational
 from .events import time_thresholds
-from .expr import TIME, derivative
+from .expr import TIME
 from .network import EXPRESSION, Network, NetworkArrays
 
 #: ``ExpressionTables.expr_form`` values.
