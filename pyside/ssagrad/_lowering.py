@@ -18,7 +18,7 @@ from ._exprcalc import derivative
 from ._exprcode import program, rational
 from .events import time_thresholds
 from .expr import TIME
-from .network import EXPRESSION, Network, NetworkArrays
+from .network import EXPRESSION, Network, NetworkArrays, RateLaw
 
 #: ``ExpressionTables.expr_form`` values.
 FORM_NONE, FORM_RATIONAL, FORM_PROGRAM = -1, 0, 1
@@ -146,6 +146,36 @@ class _Builder:
         return FORM_RATIONAL, (start, middle, len(self.terms))
 
 
+def _lower_expression(b: _Builder, law: RateLaw) -> tuple:
+    """``(form, range, parameter slots, derivative programs by parameter, species read)``
+    of an expression law; each species read comes with its derivative program (bytecode
+    form only, else ``(-1, -1)``)."""
+    tree = law.expression.tree
+    names = [n for n in law.expression.names if n != TIME]
+    params = [n for n in names if n not in b.species]
+    form, rng = b.expression(tree)
+    program = form == FORM_PROGRAM
+    read = [
+        (b.species[n], b.program(derivative(tree, n)) if program else (-1, -1))
+        for n in names
+        if n in b.species
+    ]
+    dprogs = [b.program(derivative(tree, n)) for n in params] if program else []
+    return form, rng, [b.params[n] for n in params], dprogs, read
+
+
+def _slot_tables(slot_rows: list[list[int]], dprog_rows: list[list]) -> tuple[np.ndarray, ...]:
+    """``rate_slots (R, W)`` and ``dprog (R, W, 2)``, padded with -1."""
+    n_r, width = len(slot_rows), max([3] + [len(r) for r in slot_rows])
+    rate_slots = np.full((n_r, width), -1, dtype=np.int64)
+    dprog = np.full((n_r, width, 2), -1, dtype=np.int64)
+    for j, row in enumerate(slot_rows):
+        rate_slots[j, : len(row)] = row
+        for k, rng in enumerate(dprog_rows[j]):
+            dprog[j, k] = rng
+    return rate_slots, dprog
+
+
 def lower(net: Network) -> NetworkArrays:
     """:meth:`Network.arrays` without the cache; linear in the size of the network."""
     b = _Builder(net)
@@ -186,21 +216,12 @@ def lower(net: Network) -> NetworkArrays:
         rate_code[j] = law.kind
         dprog_rows.append([])
         if law.kind == EXPRESSION:
-            tree = law.expression.tree
-            names = [n for n in law.expression.names if n != TIME]
-            params = [n for n in names if n not in sp]
-            slot_rows.append([par[n] for n in params])
-            expr_form[j], expr_range[j] = b.expression(tree)
-            for name in names:
-                if name in sp:
-                    reads(sp[name], j)
-                    read_species.append(sp[name])
-                    program_form = expr_form[j] == FORM_PROGRAM
-                    read_prog.append(
-                        b.program(derivative(tree, name)) if program_form else (-1, -1)
-                    )
-            if expr_form[j] == FORM_PROGRAM:
-                dprog_rows[j] = [b.program(derivative(tree, n)) for n in params]
+            expr_form[j], expr_range[j], slots, dprog_rows[j], read = _lower_expression(b, law)
+            slot_rows.append(slots)
+            for s, prog in read:
+                reads(s, j)
+                read_species.append(s)
+                read_prog.append(prog)
             read_ptr.append(len(read_species))
             continue
         read_ptr.append(len(read_species))
@@ -208,13 +229,7 @@ def lower(net: Network) -> NetworkArrays:
             rate_species[j] = sp[law.species]
             reads(rate_species[j], j)
         slot_rows.append([par[t] if isinstance(t, str) else b.literal(float(t)) for t in law.args])
-    width = max([3] + [len(r) for r in slot_rows])
-    rate_slots = np.full((n_r, width), -1, dtype=np.int64)
-    dprog = np.full((n_r, width, 2), -1, dtype=np.int64)
-    for j, row in enumerate(slot_rows):
-        rate_slots[j, : len(row)] = row
-        for k, rng in enumerate(dprog_rows[j]):
-            dprog[j, k] = rng
+    rate_slots, dprog = _slot_tables(slot_rows, dprog_rows)
     dependency_ptr, dependency_index = [0], []
     for j in range(n_r):
         changed = change_species[change_ptr[j] : change_ptr[j + 1]]

@@ -7,6 +7,7 @@ import contextlib
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -276,6 +277,22 @@ def cmd_repro(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_conformance_parser(sub: Any) -> None:
+    """The ``conformance`` subcommand."""
+    conf = sub.add_parser("conformance", help="run a local copy of a conformance suite")
+    conf.add_argument("suite", choices=("dsmts",), help="dsmts: SBML Test Suite cases/stochastic")
+    conf.add_argument("path", help="folder of case folders NNNNN/ (not shipped with ssagrad)")
+    conf.add_argument("-n", type=int, default=10_000, help="trajectories per case")
+    conf.add_argument("--seed", type=int, default=1)
+    conf.add_argument("--out", default=None, help="also write the markdown report here")
+    conf.add_argument(
+        "--exact-fallback",
+        action="store_true",
+        help="judge event-free cases without expected results against ssagrad.exact",
+    )
+    conf.set_defaults(func=cmd_conformance)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``ssagrad`` command."""
     parser = argparse.ArgumentParser(prog="ssagrad", description=__doc__)
@@ -340,18 +357,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--out", default="ssagrad-bench", help="folder for tables and plots")
     bench.set_defaults(func=cmd_bench)
 
-    conf = sub.add_parser("conformance", help="run a local copy of a conformance suite")
-    conf.add_argument("suite", choices=("dsmts",), help="dsmts: SBML Test Suite cases/stochastic")
-    conf.add_argument("path", help="folder of case folders NNNNN/ (not shipped with ssagrad)")
-    conf.add_argument("-n", type=int, default=10_000, help="trajectories per case")
-    conf.add_argument("--seed", type=int, default=1)
-    conf.add_argument("--out", default=None, help="also write the markdown report here")
-    conf.add_argument(
-        "--exact-fallback",
-        action="store_true",
-        help="judge event-free cases without expected results against ssagrad.exact",
-    )
-    conf.set_defaults(func=cmd_conformance)
+    _add_conformance_parser(sub)
 
     from .repro import EXPERIMENTS
 
