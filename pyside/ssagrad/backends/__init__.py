@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from ._contract import (
     CAPABILITIES,
+    NETWORK_FEATURES,
     SSA_METHODS,
     STATUS_BAD_ASSIGNMENT,
     STATUS_CASCADE,
@@ -31,6 +32,7 @@ from .julia import JULIA_CAPABILITIES, unavailable_reason
 
 __all__ = [
     "CAPABILITIES",
+    "NETWORK_FEATURES",
     "SSA_METHODS",
     "STATUS_BAD_ASSIGNMENT",
     "STATUS_CASCADE",
