@@ -116,6 +116,45 @@ def structure(**kwargs) -> Callable[[], object]:
     return run
 
 
+L3 = '<sbml xmlns="http://www.sbml.org/sbml/level3/version2/core" level="3" version="2">'
+L3V1 = '<sbml xmlns="http://www.sbml.org/sbml/level3/version1/core" level="3" version="1">'
+MATHML = '<math xmlns="http://www.w3.org/1998/Math/MathML">{}</math>'
+X_SPECIES = (
+    '<species id="X" compartment="c" initialAmount="10" hasOnlySubstanceUnits="true" '
+    'boundaryCondition="false" constant="false"/>'
+)
+R1 = (
+    '<reaction id="R1" reversible="false"><listOfReactants><speciesReference species="X" '
+    'stoichiometry="1" constant="true"/></listOfReactants><kineticLaw>'
+    + MATHML.format("<apply><times/><ci> k </ci><ci> X </ci></apply>")
+    + "</kineticLaw></reaction>"
+)
+
+
+def sbml_doc(
+    reaction: str = R1,
+    species: str = X_SPECIES,
+    params: str = '<parameter id="k" value="0.5" constant="true"/>',
+    body: str = "",
+    header: str = L3,
+) -> str:
+    """A one-reaction SBML document (decay of X), with one part replaced."""
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?>{header}<model id="m"><listOfCompartments>'
+        '<compartment id="c" spatialDimensions="3" size="1" constant="true"/>'
+        f"</listOfCompartments><listOfSpecies>{species}</listOfSpecies>"
+        f"<listOfParameters>{params}</listOfParameters>"
+        f"<listOfReactions>{reaction}</listOfReactions>{body}</model></sbml>"
+    )
+
+
+def sbml_file(text: str) -> str:
+    """A file ``model.xml`` holding ``text`` in a fresh temporary folder; its path."""
+    path = Path(tempfile.mkdtemp(prefix="ssagrad-bad-")) / "model.xml"
+    path.write_text(text)
+    return str(path)
+
+
 def loss_of_mean(m):
     return float((m**2).sum())
 
@@ -135,11 +174,19 @@ CASES = [
     Case("parse", "empty side", lambda: parse("k, A -->"), V, "empty reaction side"),
     Case("parse", "bad term", lambda: parse("k, A + 2 --> B"), V, "cannot read the term '2'"),
     Case("parse", "zero coefficient", lambda: parse("k, 0A --> B"), V, "coefficient of 'A'"),
-    Case("parse", "bad rate", lambda: parse("k-1, A --> B"), V, "rate must be a parameter"),
-    Case("parse", "Hill arity", lambda: parse("hill(A, v, K), A --> B"), V, "takes (species"),
+    Case("parse", "bad character in a rate", lambda: parse("k$, A --> B"), V,
+         "line 1: unexpected character '$'"),
+    Case("parse", "dangling operator in a rate", lambda: parse("k +* 1, A --> B"), V,
+         "line 1: unexpected '*'"),
+    Case("parse", "unknown function in a rate", lambda: parse("sin(k), A --> B"), V,
+         "unknown function 'sin'"),
+    Case("parse", "the reserved name t as a species", lambda: parse("k, B --> C\nk, t --> 0"),
+         V, "line 2: 't' is the time"),
+    Case("parse", "Hill arity", lambda: parse("hill(A, v, K), A --> B"), V,
+         "hill takes 4 arguments, got 3"),
     Case("parse", "reversible, one rate", lambda: parse("k, A <--> B"), V, "two rates '(kf, kb)'"),
     Case("parse", "unbalanced parenthesis", lambda: parse("k), A --> B"), V, "unbalanced ')'"),
-    Case("parse", "error on line 3", lambda: parse("k, A --> B\n\nk2, B => A"), V, "line 3:"),
+    Case("parse", "error on line 3", lambda: parse("k, A --> B\n\nk2, B -> A"), V, "line 3:"),
     Case("parse", "name both species and parameter", lambda: parse("A, A --> B"), V, "['A']"),
     Case("parse", "second @species", lambda: parse("@species A\n@species B\nk, A --> B"), V,
          "line 2: a second @species"),
@@ -188,6 +235,15 @@ CASES = [
          RuntimeError, "reached max_events=1000"),
     Case("simulate", "n = 10**12 (memory)", with_limit("16GB", sim(n=10**12)), LIMIT,
          "n=1000000000000 samples"),
+    Case("simulate", "expression rate below 0 at the start",
+         sim(net=parse("k - 2, 0 --> A"), params={"k": 1.0}, x0={"A": 0}), V,
+         "reaction 1 (k - 2, 0 --> A): its rate law is -1"),
+    Case("simulate", "time-dependent rate without rate_bound",
+         sim(net=parse("k * t, 0 --> A"), params={"k": 1.0}, x0={"A": 0}), V,
+         "pass rate_bound=B"),
+    Case("simulate", "time-dependent rate beyond its rate_bound",
+         sim(net=parse("k * t, 0 --> A"), params={"k": 1.0}, x0={"A": 0}, times=[5.0],
+             rate_bound=1.0), RuntimeError, "exceeded rate_bound=1.0"),
     # exact
     Case("exact", "too many states", lambda: ssagrad.exact(NET, P, {"A": 1}, T, max_states=5),
          V, "more than max_states=5"),
@@ -217,6 +273,9 @@ CASES = [
     Case("gradient", "per-sample tangents over the memory limit",
          with_limit("16GB", grad(estimator="gumbel", n=10**8, times=np.arange(1.0, 101))),
          LIMIT, "per-sample tangents"),
+    Case("gradient", "a rate law that reads the time",
+         grad(net=parse("k * t, 0 --> A"), params={"k": 1.0}, x0={"A": 0}, estimator="score"),
+         V, "estimator 'score' does not support rate laws that read the time t"),
     # value_and_grad
     Case("value_and_grad", "no loss",
          lambda: ssagrad.value_and_grad(NET, P, None, [1.0], n=10, seed=1), V, "loss is required"),
@@ -273,6 +332,27 @@ CASES = [
          lambda: read_file("e.csv", "sample,time,M\n0,1,-3\n"), V, "'M'"),
     Case("read_data", "negative time",
          lambda: read_file("f.csv", "sample,time,M\n0,-1,3\n"), V, "times"),
+    # read_sbml
+    Case("read_sbml", "missing file", lambda: ssagrad.read_sbml("/nonexistent/model.xml"),
+         V, "no SBML file at '/nonexistent/model.xml'"),
+    Case("read_sbml", "not XML", lambda: ssagrad.read_sbml("<sbml><model"), V, "invalid SBML"),
+    Case("read_sbml", "fast reaction", lambda: ssagrad.read_sbml(sbml_doc(
+         reaction=R1.replace('reversible="false"', 'reversible="false" fast="true"'),
+         header=L3V1)), V, "reaction 'R1': fast reactions are not supported"),
+    Case("read_sbml", "non-integer stoichiometry", lambda: ssagrad.read_sbml(sbml_doc(
+         reaction=R1.replace('stoichiometry="1"', 'stoichiometry="1.5"'))), V,
+         "reaction 'R1': non-integer stoichiometry 1.5 of 'X'"),
+    Case("read_sbml", "no kinetic law", lambda: ssagrad.read_sbml(sbml_doc(
+         reaction=R1.split("<kineticLaw>")[0] + "</reaction>")), V,
+         "reaction 'R1': no kinetic law"),
+    Case("read_sbml", "parameter without a value", lambda: ssagrad.read_sbml(sbml_doc(
+         params='<parameter id="k" constant="true"/>')), V, "parameter 'k': no value"),
+    Case("read_sbml", "algebraic rule", lambda: ssagrad.read_sbml(sbml_doc(
+         body=f"<listOfRules><algebraicRule>{MATHML.format('<ci> k </ci>')}</algebraicRule>"
+              "</listOfRules>")), V, "algebraicRule"),
+    Case("read_sbml", "fractional initial amount", lambda: ssagrad.read_sbml(sbml_doc(
+         species=X_SPECIES.replace('initialAmount="10"', 'initialAmount="2.5"'))), V,
+         "species 'X': initial amount 2.5 is not a molecule count"),
     # command line
     Case("ssagrad (CLI)", "no such network file",
          lambda: cli("simulate", "nets.txt", "--times", "0:1:2"), E,
@@ -292,6 +372,9 @@ CASES = [
     Case("ssagrad (CLI)", "simulate -n 10**12 (memory)",
          with_limit("16GB", lambda: cli("simulate", "birth_death", "--times", "0:1:2", "-n",
                                         "1000000000000")), E, "over the memory limit of 16 GB"),
+    Case("ssagrad (CLI)", "simulate a malformed SBML file",
+         lambda: cli("simulate", sbml_file("<sbml><model"), "--times", "0:1:2"), E,
+         "invalid SBML"),
     Case("ssagrad (CLI)", "fit of a missing data file",
          lambda: cli("fit", "birth_death", "nothing.nc", "--steps", "2"), E,
          "'nothing.nc' does not exist"),

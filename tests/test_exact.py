@@ -156,7 +156,7 @@ def test_propensities_agree_with_the_native_kernel():
     arrays = net.arrays()
     theta = arrays.theta(parameter_vector(net, [6.0, 4.0, 1.5, 5.0, 0.3]))
     states = np.array([[a, p] for a in range(5) for p in range(6)], dtype=np.int64)
-    rates, drates = _propensities(states, arrays, theta)
+    rates, drates = _propensities(states, arrays, theta, net)
     kernel = kernel_network(arrays, theta)
     grad = np.empty(theta.size)
     for i, x in enumerate(states):

@@ -16,18 +16,32 @@ from scipy.linalg import null_space
 import ssagrad
 from ssagrad.network import Network, RateLaw, Reaction, hill, hillr
 
-# Identifiers as Python reads them (the builder's rule), ASCII and not.
-identifiers = st.text(
-    alphabet=st.characters(categories=("L", "Mn", "Mc", "Nd", "Nl", "Pc"), max_codepoint=0x3FF),
-    min_size=1,
-    max_size=6,
-).filter(str.isidentifier)
+# Identifiers as Python reads them (the builder's rule), ASCII and not; ``t`` is the time
+# in rate laws and names no species or parameter (tested in test_expressions.py).
+identifiers = (
+    st.text(
+        alphabet=st.characters(categories=("L", "Mn", "Mc", "Nd", "Nl", "Pc"), max_codepoint=0x3FF),
+        min_size=1,
+        max_size=6,
+    )
+    .filter(str.isidentifier)
+    .filter(lambda name: name != ssagrad.network.TIME)
+)
 literals = st.floats(min_value=0, max_value=1e300, allow_nan=False, allow_infinity=False)
 
 
 @st.composite
-def networks(draw, max_species=4, max_reactions=5, hill_laws=True, literal_rates=True):
+def networks(
+    draw,
+    max_species=4,
+    max_reactions=5,
+    hill_laws=True,
+    literal_rates=True,
+    names=identifiers,
+    numbers=literals,
+):
     """Networks of ``Reaction`` objects over distinct species and parameter names."""
+    identifiers, literals = names, numbers
     names = draw(st.lists(identifiers, min_size=2, max_size=max_species + 4, unique=True))
     n_species = draw(st.integers(1, min(max_species, len(names) - 1)))
     species, parameters = names[:n_species], names[n_species:]
@@ -61,6 +75,47 @@ def test_to_text_then_parse_is_the_identity(net):
     text = net.to_text()
     assert ssagrad.parse(text) == net
     assert ssagrad.parse(text).to_text() == text
+
+
+# SBML ids (SId) are ASCII: letters, digits and "_", not starting with a digit.
+sbml_ids = st.from_regex(r"\A[A-Za-z_][A-Za-z0-9_]{0,5}\Z").filter(
+    lambda name: name != ssagrad.network.TIME
+)
+
+
+# Numbers SBML readers read back: 0 and magnitudes from 1e-300 (see the next test).
+sbml_numbers = st.just(0.0) | st.floats(1e-300, 1e300)
+
+
+@given(networks(names=sbml_ids, numbers=sbml_numbers), st.data())
+def test_sbml_export_then_import_is_the_identity(tmp_path_factory, net, data):
+    params = {p: data.draw(sbml_numbers, label=p) for p in net.parameters}
+    x0 = {s: data.draw(st.integers(0, 10**6), label=s) for s in net.species}
+    path = tmp_path_factory.mktemp("sbml") / "model.xml"
+    net.to_sbml(str(path), params=params, x0=x0)
+    model = ssagrad.read_sbml(str(path))
+    assert model.network == net
+    assert dict(model.params) == params
+    assert {s: int(v) for s, v in model.x0.items()} == x0
+
+
+def test_sbml_export_refuses_numbers_readers_cannot_read_back():
+    """Found by Hypothesis: libsbml wrote 1.1e-308 (and 2.2250738585072014e-308, which its
+    15 digits round below the smallest normal double) and could not read the file back."""
+    net = ssagrad.parse("k, A --> 0\n1e-305, 0 --> A")
+    with pytest.raises(ssagrad.SBMLError, match="parameter 'k': the value 2.2250738585072014e-308"):
+        net.to_sbml(params={"k": 2.2250738585072014e-308})
+    with pytest.raises(ssagrad.SBMLError, match="a number in the rate of 1e-305, 0 --> A"):
+        net.to_sbml(params={"k": 1.0})
+
+
+def test_sbml_round_trip_keeps_every_digit_and_zero_rates(tmp_path):
+    """Found by Hypothesis: a literal rate lost its 16th digit in MathML, a rate of 0 came
+    back as an expression, and a Hill exponent of 1024 overflowed while exporting."""
+    net = ssagrad.parse("@species A B\n1000000000000001.0, A --> 0\n0.0, 0 --> B\n"
+                        "hill(A, 1.0, 2.0, 1024.0), 0 --> B")  # fmt: skip
+    net.to_sbml(str(tmp_path / "m.xml"), x0={"A": 1})
+    assert ssagrad.read_sbml(str(tmp_path / "m.xml")).network == net
 
 
 LINE = re.compile(r"^line \d+: ")

@@ -5,7 +5,13 @@ import pytest
 
 import ssagrad
 from ssagrad import models
-from ssagrad.backends import CAPABILITIES, Backend, available_backends, get_backend
+from ssagrad.backends import (
+    CAPABILITIES,
+    NETWORK_FEATURES,
+    Backend,
+    available_backends,
+    get_backend,
+)
 from ssagrad.backends.julia import JuliaBackend
 from ssagrad.estimators import ESTIMATORS, Estimator, Expectation, GradientSamples
 from ssagrad.estimators._registry import estimator_table
@@ -96,7 +102,9 @@ def test_capabilities_are_consulted_before_any_work():
 def test_available_backends_reports_capabilities_without_starting_them():
     info = available_backends()
     assert info["native"].available and info["native"].capabilities == CAPABILITIES
-    assert info["julia"].capabilities == CAPABILITIES  # every kernel has a Julia version
+    # Every kernel has a Julia version; expression laws and events are native only.
+    assert info["julia"].capabilities == tuple(c for c in CAPABILITIES if c not in NETWORK_FEATURES)
+    assert not set(NETWORK_FEATURES) & set(info["julia"].capabilities)
     assert JuliaBackend.capabilities == info["julia"].capabilities
     assert info["julia"].available or "julia" in info["julia"].reason.lower()
 

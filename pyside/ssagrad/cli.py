@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from . import models
-from ._files import write_json, write_netcdf
+from ._files import write_json, write_netcdf, write_text
 from ._version import __version__
 from .distributed import client_for
 from .simulate import METHODS
@@ -113,15 +114,50 @@ def cmd_simulate(args: argparse.Namespace) -> int:
                 f"{args.network!r} is neither a file nor a zoo model "
                 f"({', '.join(models.available())})"
             )
-        net, params, x0 = parse(path.read_text()), {}, {}
+        if _is_sbml(path):
+            from .sbml import read_sbml
+
+            model = read_sbml(str(path))
+            net, params, x0 = model.network, dict(model.params), dict(model.x0)
+        else:
+            net, params, x0 = parse(path.read_text()), {}, {}
     params.update(_key_values(args.param, "--param", float))
     x0.update(_key_values(args.x0, "--x0", _count))
-    ds = simulate(net, params, x0, _times(args.times), n=args.n, seed=args.seed, method=args.method)
+    ds = simulate(
+        net,
+        params,
+        x0,
+        _times(args.times),
+        n=args.n,
+        seed=args.seed,
+        method=args.method,
+        rate_bound=args.rate_bound,
+    )
     write_netcdf(args.out, ds)
     print(
         f"wrote {args.out}: {ds.sizes['sample']} trajectories x {ds.sizes['time']} times "
         f"x {ds.sizes['species']} species ({int(ds.events.sum())} events)"
     )
+    return 0
+
+
+def _is_sbml(path: Path) -> bool:
+    """An SBML file: ``.xml``/``.sbml``, or text that starts with an XML declaration."""
+    if path.suffix.lower() in (".xml", ".sbml"):
+        return True
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        return handle.read(200).lstrip().startswith("<")
+
+
+def cmd_conformance(args: argparse.Namespace) -> int:
+    """Run the DSMTS cases of a local copy of the SBML Test Suite; print the report."""
+    from .conformance import report, run_dsmts
+
+    results = run_dsmts(args.path, n=args.n, seed=args.seed, exact_fallback=args.exact_fallback)
+    text = report(results, args.n)
+    if args.out:
+        write_text(args.out, text + "\n")
+    print(text)
     return 0
 
 
@@ -143,6 +179,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
         table = lattice.format_tables(rows, lattice.setup_times())
         plot = lattice.plot(rows, Path(args.out) / "lattice.png")
         table += f"\n\nplot: {plot}"
+    elif args.what == "expressions":
+        from .bench import expressions
+
+        table = expressions.format_table(expressions.run(scale=args.scale))
     elif args.what == "dask":
         from .bench import dask
 
@@ -207,6 +247,22 @@ def cmd_repro(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_conformance_parser(sub: Any) -> None:
+    """The ``conformance`` subcommand."""
+    conf = sub.add_parser("conformance", help="run a local copy of a conformance suite")
+    conf.add_argument("suite", choices=("dsmts",), help="dsmts: SBML Test Suite cases/stochastic")
+    conf.add_argument("path", help="folder of case folders NNNNN/ (not shipped with ssagrad)")
+    conf.add_argument("-n", type=int, default=10_000, help="trajectories per case")
+    conf.add_argument("--seed", type=int, default=1)
+    conf.add_argument("--out", default=None, help="also write the markdown report here")
+    conf.add_argument(
+        "--exact-fallback",
+        action="store_true",
+        help="judge event-free cases without expected results against ssagrad.exact",
+    )
+    conf.set_defaults(func=cmd_conformance)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``ssagrad`` command."""
     parser = argparse.ArgumentParser(prog="ssagrad", description=__doc__)
@@ -253,10 +309,15 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--seed", type=int, default=None)
     sim.add_argument("--method", choices=METHODS, default="direct")
     sim.add_argument("--out", default="simulation.nc")
+    sim.add_argument(
+        "--rate-bound", type=float, default=None, help="thinning bound for rates that read t"
+    )
     sim.set_defaults(func=cmd_simulate)
 
     bench = sub.add_parser("bench", help="benchmarks against peers, side by side")
-    bench.add_argument("what", choices=("ssa", "lattice", "estimators", "fit", "dask", "ab"))
+    bench.add_argument(
+        "what", choices=("ssa", "lattice", "estimators", "fit", "dask", "ab", "expressions")
+    )
     bench.add_argument("--scale", type=float, default=1.0, help="workload size factor")
     bench.add_argument(
         "--no-peers", action="store_true", help="skip GillesPy2, bioscrape, stochastix"
@@ -265,6 +326,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--repo", default=".", help="ab: the git checkout holding --ref")
     bench.add_argument("--out", default="ssagrad-bench", help="folder for tables and plots")
     bench.set_defaults(func=cmd_bench)
+
+    _add_conformance_parser(sub)
 
     from .repro import EXPERIMENTS
 

@@ -28,7 +28,7 @@ from scipy.sparse.linalg import expm_multiply
 from ._version import __version__
 from .inputs import initial_state, observation_times, parameter_vector
 from .models import Model
-from .network import HILL, MASS_ACTION, Network, NetworkArrays
+from .network import EXPRESSION, HILL, MASS_ACTION, Network, NetworkArrays, RateLaw
 from .resources import check_memory
 from .simulate import resolve_model
 
@@ -76,6 +76,7 @@ def _enumerate(
     for j in range(arrays.n_reactions):
         span = slice(arrays.reactant_ptr[j], arrays.reactant_ptr[j + 1])
         reactants[j, arrays.reactant_species[span]] = arrays.reactant_coeff[span]
+    reactants = np.maximum(reactants, -nu)  # a "=>" law has no propensity reactants
     moves = np.any(nu != 0, axis=1)
     as_key = np.dtype((np.void, 8 * n_s))
 
@@ -120,14 +121,35 @@ def _enumerate(
     )
 
 
+def _expression_law(
+    law: RateLaw, x: np.ndarray, theta: np.ndarray, net: Network
+) -> tuple[np.ndarray, list[tuple[int, np.ndarray]]]:
+    """An expression's value at every state, clamped at 0 like the kernels, and its
+    derivatives by each parameter (symbolic)."""
+    env: dict[str, object] = dict(zip(net.parameters, theta[: len(net.parameters)], strict=True))
+    env.update({s: x[:, i] for i, s in enumerate(net.species)})
+    env["t"] = 0.0
+    ones = np.ones(x.shape[0])
+    value = np.nan_to_num(law.expression.evaluate(env) * ones, nan=0.0)
+    live = value > 0
+    grads = []
+    for name in law.parameters():
+        if name in env and name not in net.species:
+            d = law.expression.derivative(name).evaluate(env) * ones
+            grads.append((net.parameters.index(name), np.where(live, d, 0.0)))
+    return np.where(live, value, 0.0), grads
+
+
 def _rate_law(
-    j: int, x: np.ndarray, theta: np.ndarray, arrays: NetworkArrays
+    j: int, x: np.ndarray, theta: np.ndarray, arrays: NetworkArrays, net: Network
 ) -> tuple[np.ndarray, list[tuple[int, np.ndarray]]]:
     """Rate factor ``f_j`` at every state and its derivatives as ``(theta slot, df)``."""
     slots = arrays.rate_slots[j]
     if arrays.rate_code[j] == MASS_ACTION:
         ones = np.ones(x.shape[0])
         return theta[slots[0]] * ones, [(slots[0], ones)]
+    if arrays.rate_code[j] == EXPRESSION:
+        return _expression_law(net.reactions[j].rate, x, theta, net)
     v, big_k, n = (float(theta[s]) for s in slots)
     level = x[:, arrays.rate_species[j]]
     xn = level**n
@@ -150,7 +172,7 @@ def _rate_law(
 
 
 def _propensities(
-    states: np.ndarray, arrays: NetworkArrays, theta: np.ndarray
+    states: np.ndarray, arrays: NetworkArrays, theta: np.ndarray, net: Network
 ) -> tuple[np.ndarray, np.ndarray]:
     """Propensities ``a`` (N, R) and their parameter derivatives ``da`` (N, R, P)."""
     x = states.astype(np.float64)
@@ -163,7 +185,7 @@ def _propensities(
             count = x[:, arrays.reactant_species[k]]
             for i in range(arrays.reactant_coeff[k]):
                 comb *= (count - i) / (i + 1)
-        f, grads = _rate_law(j, x, theta, arrays)
+        f, grads = _rate_law(j, x, theta, arrays, net)
         a[:, j] = f * comb
         for slot, df in grads:
             if slot < n_p:  # the rest of theta are literals
@@ -339,6 +361,11 @@ def exact(
             raise ValueError("times is required: the observation times")
         times = np.linspace(0.0, net.t_end, _DEFAULT_N_TIMES)
     net, params, x0 = resolve_model(net, params, x0)
+    if net.time_dependent or net.events:
+        raise ValueError(
+            "the exact solver needs a time-homogeneous network without events: "
+            + ("a rate law reads the time t" if net.time_dependent else "the network has events")
+        )
     values = parameter_vector(net, params)
     state0 = initial_state(net, x0)
     obs = observation_times(times)
@@ -358,7 +385,7 @@ def exact(
         raise _too_large(net, err.count, upper, auto, max_states, "") from None
     n_states = space.states.shape[0]
     while True:
-        rates, drates = _propensities(space.states, arrays, theta)
+        rates, drates = _propensities(space.states, arrays, theta, net)
         generator = _generator(space, rates)
         widen = auto & (space.upper < _MAX_COUNT)
         if not widen.any():

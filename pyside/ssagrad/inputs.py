@@ -144,3 +144,40 @@ def sample_count(n: int) -> int:
     if n < 1:
         raise ValueError(f"n must be at least 1, got {n}")
     return int(n)
+
+
+def check_expression_rates(net: Network, params: np.ndarray, x0: np.ndarray) -> None:
+    """``ValueError`` if an expression rate law is negative or not finite at the start.
+
+    A kernel takes an expression that evaluates below 0 or to NaN in some state as 0 (the
+    reaction cannot fire there); at the initial state, with the given parameters and
+    ``t = 0``, such a value is almost always a mistake in the law or the parameters, so
+    it is refused here, naming the reaction and the value (unless the law multiplies a
+    mass-action term that is 0 at the start, so that the reaction cannot fire anyway).
+
+    Examples
+    --------
+    >>> import numpy as np, ssagrad
+    >>> net = ssagrad.parse("k - 2, 0 --> A")
+    >>> check_expression_rates(net, np.array([1.0]), np.array([0]))
+    Traceback (most recent call last):
+    ...
+    ValueError: reaction 1 (k - 2, 0 --> A): its rate law is -1 at the initial state (t = 0); a rate must be a finite number >= 0
+    """  # noqa: E501
+    from .network import EXPRESSION, TIME
+
+    env: dict[str, object] = dict(zip(net.parameters, params.tolist(), strict=True))
+    env.update(zip(net.species, np.asarray(x0, dtype=np.float64).tolist(), strict=True))
+    env[TIME] = 0.0
+    for j, reaction in enumerate(net.reactions):
+        if reaction.rate.kind != EXPRESSION:
+            continue
+        if not reaction.rate.full and any(env[s] < c for s, c in reaction.reactants):
+            continue  # the mass-action term is 0: the reaction cannot fire whatever the law
+        with np.errstate(all="ignore"):
+            value = float(reaction.rate.expression.evaluate(env))
+        if not (math.isfinite(value) and value >= 0.0):
+            raise ValueError(
+                f"reaction {j + 1} ({reaction}): its rate law is {value:.6g} at the initial "
+                "state (t = 0); a rate must be a finite number >= 0"
+            )

@@ -41,6 +41,9 @@ class Model:
         Named parameter combinations the model's data are known to determine well
         (functions of the parameter dict), rated by
         :meth:`ssagrad.FitResult.sloppiness`.
+    observables : dict of str to Expression
+        Quantities defined by expressions of the species and parameters (e.g. SBML
+        assignment rules), evaluated on simulated states by :meth:`observe`.
     """
 
     name: str
@@ -52,6 +55,19 @@ class Model:
     combinations: dict[str, Callable[[Mapping[str, float]], float]] = field(
         default_factory=dict, repr=False
     )
+    observables: dict = field(default_factory=dict, repr=False)
+
+    def observe(self, name: str, states, params: Mapping[str, float] | None = None):
+        """Values of observable ``name`` on states ``(..., S)`` (species in network order)."""
+        import numpy as np
+
+        if name not in self.observables:
+            raise ValueError(f"unknown observable {name!r}; known: {', '.join(self.observables)}")
+        states = np.asarray(states, dtype=np.float64)
+        env = dict(self.params if params is None else params)
+        env.update({s: states[..., i] for i, s in enumerate(self.network.species)})
+        env["t"] = 0.0
+        return np.broadcast_to(self.observables[name].evaluate(env), states.shape[:-1])
 
 
 _REGISTRY: dict[str, Callable[[], Model]] = {}

@@ -16,15 +16,28 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+from .events import Event
+from .expr import TIME, Expression
+
+if TYPE_CHECKING:
+    from ._lowering import ExpressionTables
 
 #: Rate-law codes used by the kernels.
 MASS_ACTION = 0
 HILL = 1
 HILLR = 2
+EXPRESSION = 3
 
-RATE_LAW_NAMES = {MASS_ACTION: "mass action", HILL: "hill", HILLR: "hillr"}
+RATE_LAW_NAMES = {
+    MASS_ACTION: "mass action",
+    HILL: "hill",
+    HILLR: "hillr",
+    EXPRESSION: "expression",
+}
 
 Term = str | float
 """A rate-law argument: a parameter name or a numeric literal."""
@@ -56,19 +69,35 @@ class RateLaw:
     Parameters
     ----------
     kind : int
-        :data:`MASS_ACTION`, :data:`HILL` or :data:`HILLR`.
+        :data:`MASS_ACTION`, :data:`HILL`, :data:`HILLR` or :data:`EXPRESSION`.
     args : tuple
         Mass action: ``(k,)``. Hill: ``(v, K, n)`` with ``hill = v x^n / (K^n + x^n)``
         and ``hillr = v K^n / (K^n + x^n)``. Each is a parameter name or a number.
+        Expression: ``()``.
     species : str or None
         The regulating species of a Hill law.
+    expression : Expression or None
+        The rate of an :data:`EXPRESSION` law (see :func:`expression`).
+    full : bool
+        Expression laws only: ``True`` if the expression is the whole propensity
+        (Catalyst's ``=>``), ``False`` if it multiplies the mass-action term (``-->``).
     """
 
     kind: int
     args: tuple[Term, ...]
     species: str | None = None
+    expression: Expression | None = None
+    full: bool = False
 
     def __post_init__(self) -> None:
+        if self.kind == EXPRESSION:
+            if not isinstance(self.expression, Expression) or self.args or self.species:
+                raise ValueError("an expression rate takes an Expression and no arguments")
+            for name in self.expression.names:
+                _check_name(name, "rate-law")
+            return
+        if self.expression is not None or self.full:
+            raise ValueError("only an expression rate law takes 'expression' and 'full'")
         if self.kind == MASS_ACTION:
             if len(self.args) != 1 or self.species is not None:
                 raise ValueError("a mass-action rate takes one argument and no species")
@@ -81,10 +110,23 @@ class RateLaw:
         object.__setattr__(self, "args", tuple(_check_term(a, "rate argument") for a in self.args))
 
     def parameters(self) -> tuple[str, ...]:
-        """Parameter names used by this rate law, in argument order."""
+        """Parameter names used by this rate law, in argument order.
+
+        For an expression: every name but the time ``t`` (the network tells species from
+        parameters).
+        """
+        if self.kind == EXPRESSION:
+            return tuple(n for n in self.expression.names if n != TIME)
         return tuple(a for a in self.args if isinstance(a, str))
 
+    @property
+    def time_dependent(self) -> bool:
+        """Whether the rate reads the time ``t``."""
+        return self.kind == EXPRESSION and self.expression.time_dependent
+
     def __str__(self) -> str:
+        if self.kind == EXPRESSION:
+            return str(self.expression)
         args = ", ".join(_term_str(a) for a in self.args)
         if self.kind == MASS_ACTION:
             return args
@@ -129,7 +171,8 @@ class Reaction:
                 return "0"
             return " + ".join(f"{c}{s}" if c > 1 else s for s, c in terms)
 
-        return f"{self.rate}, {side(self.reactants)} --> {side(self.products)}"
+        arrow = "=>" if self.rate.full else "-->"
+        return f"{self.rate}, {side(self.reactants)} {arrow} {side(self.products)}"
 
 
 @dataclass(frozen=True)
@@ -158,6 +201,11 @@ class NetworkArrays:
     dependency_ptr, dependency_index :
         Reactions whose propensity may change when reaction ``j`` fires (CSR layout,
         including ``j`` itself when it changes its own reactants).
+    expressions : ExpressionTables
+        Expression rate laws and events lowered to kernel tables (all empty without them);
+        see :mod:`ssagrad._lowering`. With an expression law, ``rate_slots`` lists the
+        parameters it reads (as many columns as the widest law needs, at least 3) and
+        the reactant arrays hold no reactants of a ``=>`` (whole-propensity) law.
     """
 
     n_species: int
@@ -175,6 +223,22 @@ class NetworkArrays:
     literals: np.ndarray
     dependency_ptr: np.ndarray
     dependency_index: np.ndarray
+    expressions: ExpressionTables = field(default=None, repr=False)  # type: ignore[assignment]
+
+    @property
+    def has_expressions(self) -> bool:
+        """Whether any rate law is an expression."""
+        return bool((self.rate_code == EXPRESSION).any())
+
+    @property
+    def has_events(self) -> bool:
+        """Whether the network has events."""
+        return self.expressions is not None and self.expressions.n_events > 0
+
+    @property
+    def time_dependent(self) -> bool:
+        """Whether any rate law reads the time ``t``."""
+        return self.expressions is not None and self.expressions.time_dependent
 
     @property
     def stoichiometry(self) -> np.ndarray:
@@ -217,28 +281,53 @@ class Network:
 
     reactions: tuple[Reaction, ...]
     species: tuple[str, ...] = ()
+    events: tuple[Event, ...] = ()
     parameters: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
         if not self.reactions:
             raise ValueError("a network needs at least one reaction")
-        species, parameters = _names(self.reactions, self.species)
+        # dicts as ordered sets: linear in the size of the network
+        species = dict.fromkeys(self.species)
+        names: dict[str, bool] = {}  # candidate parameters -> read by an expression/event
+        for reaction in self.reactions:
+            if not isinstance(reaction, Reaction):
+                raise TypeError(f"expected a Reaction, got {type(reaction).__name__}")
+            if reaction.rate.species is not None:
+                species.setdefault(reaction.rate.species)
+            for name, _ in reaction.reactants + reaction.products:
+                species.setdefault(name)
+            flexible = reaction.rate.kind == EXPRESSION
+            for name in reaction.rate.parameters():
+                names[name] = names.get(name, True) and flexible
+        for event in self.events:
+            if not isinstance(event, Event):
+                raise TypeError(f"expected an Event, got {type(event).__name__}")
+            for name in event.names():
+                if name != TIME:
+                    names.setdefault(name, True)
         if not species:
             raise ValueError(
                 "a network needs at least one species: every reaction here has 0 on both sides"
             )
-        clash = set(species) & set(parameters)
+        clash = sorted(n for n, flexible in names.items() if not flexible and n in species)
         if clash:
-            raise ValueError(f"names used both as species and parameter: {sorted(clash)}")
+            raise ValueError(f"names used both as species and parameter: {clash}")
+        # In expressions and events, a name is a species if the network has that species.
+        parameters = [n for n in names if n not in species]
+        if TIME in species or TIME in parameters:
+            raise ValueError(f"{TIME!r} is the time in rate laws: rename that species or parameter")
         object.__setattr__(self, "reactions", tuple(self.reactions))
         object.__setattr__(self, "species", tuple(species))
+        object.__setattr__(self, "events", tuple(self.events))
         object.__setattr__(self, "parameters", tuple(parameters))
         object.__setattr__(self, "_arrays", None)  # built on first use, then kept
         object.__setattr__(self, "_text", None)
 
     def __str__(self) -> str:
         if self._text is None:
-            object.__setattr__(self, "_text", "\n".join(str(r) for r in self.reactions))
+            lines = [str(r) for r in self.reactions] + [str(e) for e in self.events]
+            object.__setattr__(self, "_text", "\n".join(lines))
         return self._text
 
     def to_text(self) -> str:
@@ -259,9 +348,14 @@ class Network:
         True
         """
         body = str(self)
-        if tuple(_names(self.reactions, ())[0]) == self.species:
+        if _species_in(self.reactions) == self.species:
             return body
         return f"@species {' '.join(self.species)}\n{body}"
+
+    @property
+    def time_dependent(self) -> bool:
+        """Whether a rate law reads the time ``t`` (simulation by thinning only)."""
+        return any(r.rate.time_dependent for r in self.reactions)
 
     @property
     def n_species(self) -> int:
@@ -280,150 +374,42 @@ class Network:
         reactions that read each species.
         """
         if self._arrays is None:
-            object.__setattr__(self, "_arrays", _lower(self))
+            from ._lowering import lower
+
+            object.__setattr__(self, "_arrays", lower(self))
         return self._arrays
 
+    def to_sbml(
+        self,
+        path: str | None = None,
+        params: Mapping[str, float] | None = None,
+        x0: Mapping[str, int] | None = None,
+        t_end: float | None = None,
+    ) -> str:
+        """Write the network as SBML Level 3 (needs ``python-libsbml``; see :mod:`ssagrad.sbml`).
 
-def _names(
-    reactions: Iterable[Reaction], declared: tuple[str, ...]
-) -> tuple[dict[str, None], dict[str, None]]:
-    """Species (``declared`` first, then by first appearance) and parameters, in order.
+        Returns the document text; writes it to ``path`` if given.
+        """
+        from .sbml import write_sbml
 
-    Dicts as ordered sets: linear in the size of the network.
-    """
-    species = dict.fromkeys(declared)
-    parameters: dict[str, None] = {}
+        return write_sbml(self, path, params=params, x0=x0, t_end=t_end)
+
+
+def _species_in(reactions: Iterable[Reaction]) -> tuple[str, ...]:
+    """The species the reactions name (reactants, products, Hill laws), by first appearance."""
+    species: dict[str, None] = {}  # an ordered set
     for reaction in reactions:
-        if not isinstance(reaction, Reaction):
-            raise TypeError(f"expected a Reaction, got {type(reaction).__name__}")
         if reaction.rate.species is not None:
             species.setdefault(reaction.rate.species)
         for name, _ in reaction.reactants + reaction.products:
             species.setdefault(name)
-        for name in reaction.rate.parameters():
-            parameters.setdefault(name)
-    return species, parameters
+    return tuple(species)
 
 
-def _lower(net: Network) -> NetworkArrays:
-    """:meth:`Network.arrays` without the cache."""
-    sp = {s: i for i, s in enumerate(net.species)}
-    par = {p: i for i, p in enumerate(net.parameters)}
-    n_s, n_r, n_p = len(sp), len(net.reactions), len(par)
-    literals: list[float] = []
-    reactant_ptr, reactant_species, reactant_coeff = [0], [], []
-    change_ptr, change_species, change_delta = [0], [], []
-    rate_code = np.zeros(n_r, dtype=np.int64)
-    rate_species = np.full(n_r, -1, dtype=np.int64)
-    rate_slots = np.full((n_r, 3), -1, dtype=np.int64)
-    readers: list[list[int]] = [[] for _ in range(n_s)]  # reactions reading each species
-    for j, reaction in enumerate(net.reactions):
-        change: dict[int, int] = {}
-        for name, coeff in reaction.reactants:
-            reactant_species.append(sp[name])
-            reactant_coeff.append(coeff)
-            change[sp[name]] = -coeff
-            readers[sp[name]].append(j)
-        for name, coeff in reaction.products:
-            change[sp[name]] = change.get(sp[name], 0) + coeff
-        reactant_ptr.append(len(reactant_species))
-        for s in sorted(change):
-            if change[s]:
-                change_species.append(s)
-                change_delta.append(change[s])
-        change_ptr.append(len(change_species))
-        rate_code[j] = reaction.rate.kind
-        if reaction.rate.species is not None:
-            rate_species[j] = sp[reaction.rate.species]
-            hill_readers = readers[rate_species[j]]
-            if not hill_readers or hill_readers[-1] != j:
-                hill_readers.append(j)
-        for k, term in enumerate(reaction.rate.args):
-            if isinstance(term, str):
-                rate_slots[j, k] = par[term]
-            else:
-                literals.append(float(term))
-                rate_slots[j, k] = n_p + len(literals) - 1
-    dependency_ptr, dependency_index = [0], []
-    for j in range(n_r):
-        changed = change_species[change_ptr[j] : change_ptr[j + 1]]
-        dependency_index.extend(sorted({i for s in changed for i in readers[s]}))
-        dependency_ptr.append(len(dependency_index))
+# The builder and the rate-law helpers live in ssagrad.builder; re-exported here.
+from .builder import NetworkBuilder, expression, hill, hillr  # noqa: E402
 
-    def i64(values: Iterable[int]) -> np.ndarray:
-        return np.ascontiguousarray(np.asarray(values, dtype=np.int64))
-
-    return NetworkArrays(
-        n_species=n_s,
-        n_reactions=n_r,
-        n_parameters=n_p,
-        reactant_ptr=i64(reactant_ptr),
-        reactant_species=i64(reactant_species),
-        reactant_coeff=i64(reactant_coeff),
-        change_ptr=i64(change_ptr),
-        change_species=i64(change_species),
-        change_delta=i64(change_delta),
-        rate_code=rate_code,
-        rate_species=rate_species,
-        rate_slots=rate_slots,
-        literals=np.asarray(literals, dtype=np.float64),
-        dependency_ptr=i64(dependency_ptr),
-        dependency_index=i64(dependency_index),
-    )
-
-
-class NetworkBuilder:
-    """Build a :class:`Network` reaction by reaction.
-
-    Examples
-    --------
-    >>> from ssagrad import NetworkBuilder
-    >>> net = (
-    ...     NetworkBuilder()
-    ...     .add("kon", {"Goff": 1}, {"Gon": 1})
-    ...     .add("koff", {"Gon": 1}, {"Goff": 1})
-    ...     .add("ktx", {"Gon": 1}, {"Gon": 1, "M": 1})
-    ...     .add("kdeg", {"M": 1}, {})
-    ...     .build()
-    ... )
-    >>> net.parameters
-    ('kon', 'koff', 'ktx', 'kdeg')
-    """
-
-    def __init__(self) -> None:
-        self._reactions: list[Reaction] = []
-
-    def add(
-        self,
-        rate: Term | RateLaw,
-        reactants: Mapping[str, int] | None = None,
-        products: Mapping[str, int] | None = None,
-    ) -> NetworkBuilder:
-        """Add a reaction ``reactants --> products`` with ``rate``.
-
-        Parameters
-        ----------
-        rate : str, float or RateLaw
-            A parameter name or number (mass action), or a rate law from
-            :func:`hill` / :func:`hillr`.
-        reactants, products : mapping of species name to coefficient
-        """
-        if not isinstance(rate, RateLaw):
-            rate = RateLaw(MASS_ACTION, (rate,))
-        reaction = Reaction(tuple((reactants or {}).items()), tuple((products or {}).items()), rate)
-        self._reactions.append(reaction)
-        return self
-
-    def build(self) -> Network:
-        """Return the network built so far."""
-        return Network(tuple(self._reactions))
-
-
-def hill(species: str, v: Term, K: Term, n: Term) -> RateLaw:
-    """Activating Hill rate law ``v x^n / (K^n + x^n)`` of ``species`` (Catalyst ``hill``)."""
-    return RateLaw(HILL, (v, K, n), species)
-
-
-def hillr(species: str, v: Term, K: Term, n: Term) -> RateLaw:
-    """Repressing Hill rate law ``v K^n / (K^n + x^n)`` of ``species`` (Catalyst ``hillr``)."""
-    return RateLaw(HILLR, (v, K, n), species)
+__all__ = [
+    "EXPRESSION", "HILL", "HILLR", "MASS_ACTION", "Network", "NetworkArrays", "NetworkBuilder",
+    "RateLaw", "Reaction", "Term", "expression", "hill", "hillr",
+]  # fmt: skip

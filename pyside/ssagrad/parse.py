@@ -4,9 +4,14 @@ One reaction per line::
 
     rate, reactants --> products      # a comment
 
-* ``rate`` is a parameter name (mass action), a number, or a Hill law written as in
-  Catalyst: ``hill(X, v, K, n)`` or ``hillr(X, v, K, n)``; each of ``v, K, n`` is a
-  parameter name or a number.
+* ``rate`` is a parameter name (mass action), a number, a Hill law written as in
+  Catalyst: ``hill(X, v, K, n)`` or ``hillr(X, v, K, n)`` (each of ``v, K, n`` a
+  parameter name or a number), or any expression of the grammar of :mod:`ssagrad.expr`
+  over parameters, numbers, species and the time ``t``. With ``-->`` the rate
+  multiplies the mass-action term; with ``=>`` (or ``⇒``) it is the whole propensity
+  (Catalyst's convention). In an expression, a name is a species if the network has a
+  species of that name (a species read only by rates must be listed, with all the
+  others, in the ``@species`` line).
 * Each side is ``0`` or ``∅`` (nothing) or terms joined by ``+``; a term is a species
   name with an optional integer coefficient (``2A``, ``2 A`` or ``2*A``).
 * Names of species and parameters are Python identifiers (letters of any script, digits
@@ -23,6 +28,7 @@ from __future__ import annotations
 
 import re
 
+from .builder import expression
 from .network import MASS_ACTION, Network, RateLaw, Reaction, Term, hill, hillr
 
 _NUMBER = r"[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?"
@@ -30,6 +36,7 @@ _NUMBER_RE = re.compile(rf"^{_NUMBER}$")
 _TERM_RE = re.compile(r"^(?:(\d+)\s*\*?\s*)?(\S+)$")
 _HILL_RE = re.compile(r"^(hillr?)\s*\((.*)\)$")
 _FORWARD = ("-->", "→")
+_FULL = ("=>", "⇒")
 _REVERSIBLE = ("<-->", "↔", "⇌")
 
 
@@ -76,7 +83,9 @@ def parse(text: str) -> Network:
     if not isinstance(text, str):
         raise TypeError(f"network text must be a str, got {type(text).__name__}")
     reactions: list[Reaction] = []
+    lines: list[int] = []  # the line of each reaction
     species: tuple[str, ...] = ()
+    species_line = 0
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.split("#", 1)[0].strip()
         if not line:
@@ -85,18 +94,41 @@ def parse(text: str) -> Network:
             if line.startswith("@species"):
                 if species:
                     raise ValueError("a second @species line")
-                species = _parse_species(line[len("@species") :])
+                species, species_line = _parse_species(line[len("@species") :]), number
             else:
-                reactions.extend(_parse_line(line))
+                parsed = _parse_line(line)
+                reactions.extend(parsed)
+                lines.extend([number] * len(parsed))
         except (ValueError, TypeError) as err:
             raise ValueError(f"line {number}: {err}") from None
     if not reactions:
         raise ValueError("network text contains no reactions")
-    network = Network(tuple(reactions), species)
+    network = _network(reactions, lines, species)
     undeclared = [s for s in network.species if s not in species]
     if species and undeclared:
-        raise ValueError(f"species {', '.join(map(repr, undeclared))} missing from @species")
+        raise ValueError(
+            f"line {species_line}: species {', '.join(map(repr, undeclared))} missing from @species"
+        )
     return network
+
+
+def _network(reactions: list[Reaction], lines: list[int], species: tuple[str, ...]) -> Network:
+    """The network of the parsed reactions. An error of the whole network (a name used
+    both as species and parameter, the reserved ``t``, no species at all) names the line
+    of the reaction at which it first appears: the shortest failing prefix, by bisection."""
+    try:
+        return Network(tuple(reactions), species)
+    except ValueError as err:
+        low, high = 1, len(reactions)  # the first `high` reactions fail
+        while low < high:
+            middle = (low + high) // 2
+            try:
+                Network(tuple(reactions[:middle]), species)
+            except ValueError:
+                high = middle
+            else:
+                low = middle + 1
+        raise ValueError(f"line {lines[high - 1]}: {err}") from None
 
 
 def _parse_species(text: str) -> tuple[str, ...]:
@@ -136,12 +168,13 @@ def _parse_line(line: str) -> list[Reaction]:
                 Reaction(left, right, _parse_rate(rates[0])),
                 Reaction(right, left, _parse_rate(rates[1])),
             ]
-    for arrow in _FORWARD:
+    for arrow in _FORWARD + _FULL:
         if arrow in equation:
             lhs, rhs = equation.split(arrow, 1)
-            if any(a in rhs for a in _FORWARD):
+            if any(a in rhs for a in _FORWARD + _FULL):
                 raise ValueError(f"more than one arrow in {line!r}")
-            return [Reaction(_parse_side(lhs), _parse_side(rhs), _parse_rate(rate_text))]
+            rate = _parse_rate(rate_text, full=arrow in _FULL)
+            return [Reaction(_parse_side(lhs), _parse_side(rhs), rate)]
     raise ValueError(f"expected an arrow '-->' (or '<-->') in {line!r}")
 
 
@@ -164,20 +197,21 @@ def _parse_term(text: str, what: str) -> Term:
     raise ValueError(f"{what} must be a parameter name or a number, got {text!r}")
 
 
-def _parse_rate(text: str) -> RateLaw:
+def _parse_rate(text: str, full: bool = False) -> RateLaw:
     text = text.strip()
+    if full:
+        return expression(text, full=True)
     match = _HILL_RE.match(text)
     if match:
         args = [a.strip() for a in match.group(2).split(",")]
-        if len(args) != 4:
-            raise ValueError(f"{match.group(1)} takes (species, v, K, n), got {text!r}")
-        species = args[0]
-        if not _is_name(species):
-            raise ValueError(f"invalid species name {species!r} in {text!r}")
-        v, big_k, n = (_parse_term(a, f"{match.group(1)} argument") for a in args[1:])
-        law = hill if match.group(1) == "hill" else hillr
-        return law(species, v, big_k, n)
-    return RateLaw(MASS_ACTION, (_parse_term(text, "rate"),))
+        simple = len(args) == 4 and all(_is_name(a) or _NUMBER_RE.match(a) for a in args)
+        if simple and _is_name(args[0]):
+            v, big_k, n = (_parse_term(a, f"{match.group(1)} argument") for a in args[1:])
+            law = hill if match.group(1) == "hill" else hillr
+            return law(args[0], v, big_k, n)
+    if _is_name(text) or _NUMBER_RE.match(text):
+        return RateLaw(MASS_ACTION, (_parse_term(text, "rate"),))
+    return expression(text)
 
 
 def _parse_side(text: str) -> tuple[tuple[str, int], ...]:

@@ -11,9 +11,22 @@ import numpy as np
 import xarray as xr
 
 from ._version import __version__
-from .backends import SSA_METHODS, STATUS_MAX_EVENTS, Backend
+from .backends import (
+    SSA_METHODS,
+    STATUS_BAD_ASSIGNMENT,
+    STATUS_CASCADE,
+    STATUS_MAX_EVENTS,
+    STATUS_RATE_BOUND,
+    Backend,
+)
 from .distributed import engine_for
-from .inputs import initial_state, observation_times, parameter_vector, sample_count
+from .inputs import (
+    check_expression_rates,
+    initial_state,
+    observation_times,
+    parameter_vector,
+    sample_count,
+)
 from .models import Model
 from .network import Network
 from .resources import check_memory
@@ -99,6 +112,7 @@ def simulate(
     on_max_events: str = "raise",
     dt: float | None = None,
     threads: int | None = None,
+    rate_bound: float | None = None,
     *,
     client: Any = None,
     chunk: int | None = None,
@@ -142,6 +156,11 @@ def simulate(
         Tau-leaping step (default: horizon / 1000).
     threads : int, optional
         Worker threads (default: all cores). Results do not depend on it.
+    rate_bound : float, optional
+        Required when a rate law reads the time ``t``: a bound ``B >= a0(x, t)`` on the
+        total propensity along the paths; such networks are simulated exactly by
+        thinning (candidates at rate ``B``; a candidate above the bound is an error).
+        Networks with events or time-dependent rates run the direct method only.
     client : dask.distributed.Client, optional
         Run the ensemble on a Dask cluster in chunks of trajectories; the result is bit
         for bit the local one (see :mod:`ssagrad.distributed`).
@@ -180,6 +199,7 @@ def simulate(
     net, params, x0 = resolve_model(net, params, x0)
     theta_params = parameter_vector(net, params)
     state0 = initial_state(net, x0)
+    check_expression_rates(net, theta_params, state0)
     obs = observation_times(times)
     n = sample_count(n)
     if method not in METHODS:
@@ -204,26 +224,30 @@ def simulate(
     _check_ensemble_memory(n if not lazy else min(n, chunk or n), obs.size, net.n_species, lazy)
     engine = engine_for(backend, client, chunk if not lazy else None)
     arrays = net.arrays()
+    engine.require_network(arrays)
+    special = arrays.has_events or arrays.time_dependent
+    bound = _rate_bound(arrays, rate_bound, method)
     if method == "auto":
-        method = auto_method(arrays.n_reactions, engine)
+        method = "direct" if special else auto_method(arrays.n_reactions, engine)
     engine.require(method, f"method={method!r}")
     engine.set_threads(threads)
-    arguments = (
-        arrays,
-        arrays.theta(theta_params),
-        state0,
-        obs,
-        trajectory_seeds(seed, n),
-        method,
-        int(max_events),
-        float(dt),
-    )
-    if lazy:
-        from .distributed._lazy import lazy_ensemble
-
-        states, events, status = lazy_ensemble(engine.name, *arguments, chunk or n)
+    seeds = trajectory_seeds(seed, n)
+    theta = arrays.theta(theta_params)
+    if special:
+        if lazy:
+            raise ValueError("lazy=True runs networks without events or time-dependent rates")
+        states, events, status = engine.simulate_events(
+            arrays, theta, state0, obs, seeds, int(max_events), bound
+        )
+        _raise_on_event_status(status, bound)
     else:
-        states, events, status = engine.simulate(*arguments)
+        arguments = (arrays, theta, state0, obs, seeds, method, int(max_events), float(dt))
+        if lazy:
+            from .distributed._lazy import lazy_ensemble
+
+            states, events, status = lazy_ensemble(engine.name, *arguments, chunk or n)
+        else:
+            states, events, status = engine.simulate(*arguments)
     truncated = status == STATUS_MAX_EVENTS
     if on_max_events == "raise" and truncated.any():
         raise RuntimeError(
@@ -249,3 +273,36 @@ def simulate(
             "ssagrad_version": __version__,
         },
     )
+
+
+def _rate_bound(arrays, rate_bound: float | None, method: str) -> float:
+    """The thinning bound (0 without time-dependent rates), checked against the network."""
+    special = arrays.has_events or arrays.time_dependent
+    if special and method not in ("direct", "auto"):
+        what = "events" if arrays.has_events else "time-dependent rate laws"
+        raise ValueError(f"a network with {what} is simulated with method='direct' only")
+    if rate_bound is None:
+        if arrays.time_dependent:
+            raise ValueError(
+                "a rate law reads the time t: pass rate_bound=B, a bound on the total "
+                "propensity along the paths (simulation by thinning; see docs/simulation.md)"
+            )
+        return 0.0
+    if not arrays.time_dependent:
+        raise ValueError("rate_bound applies only to networks whose rate laws read the time t")
+    if isinstance(rate_bound, bool) or not np.isfinite(rate_bound) or rate_bound <= 0:
+        raise ValueError(f"rate_bound must be a positive finite number, got {rate_bound!r}")
+    return float(rate_bound)
+
+
+def _raise_on_event_status(status: np.ndarray, bound: float) -> None:
+    """The errors of :meth:`Backend.simulate_events` statuses other than OK/max_events."""
+    messages = {
+        STATUS_RATE_BOUND: f"the total propensity exceeded rate_bound={bound} (raise it)",
+        STATUS_BAD_ASSIGNMENT: "an event assigned a negative or non-finite species count",
+        STATUS_CASCADE: "events kept triggering each other at one instant (100 rounds)",
+    }
+    for code, message in messages.items():
+        count = int((status == code).sum())
+        if count:
+            raise RuntimeError(f"{count} of {status.size} trajectories stopped: {message}")

@@ -18,9 +18,13 @@ from dataclasses import dataclass
 
 from ._contract import (
     CAPABILITIES,
+    NETWORK_FEATURES,
     SSA_METHODS,
+    STATUS_BAD_ASSIGNMENT,
+    STATUS_CASCADE,
     STATUS_MAX_EVENTS,
     STATUS_OK,
+    STATUS_RATE_BOUND,
     Backend,
     BackendInfo,
 )
@@ -28,9 +32,13 @@ from .julia import JULIA_CAPABILITIES, unavailable_reason
 
 __all__ = [
     "CAPABILITIES",
+    "NETWORK_FEATURES",
     "SSA_METHODS",
+    "STATUS_BAD_ASSIGNMENT",
+    "STATUS_CASCADE",
     "STATUS_MAX_EVENTS",
     "STATUS_OK",
+    "STATUS_RATE_BOUND",
     "Backend",
     "BackendInfo",
     "available_backends",

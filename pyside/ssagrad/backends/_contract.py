@@ -26,8 +26,18 @@ STATUS_MAX_EVENTS = 1
 
 #: Exact SSA methods a backend may provide through :meth:`Backend.simulate`.
 SSA_METHODS = ("direct", "sorting", "nrm", "cr")
-#: Every capability name: SSA methods, tau-leaping, and the gradient kernels.
-CAPABILITIES = (*SSA_METHODS, "tau", "score", "gumbel", "altpath", "cfd")
+#: What a backend's kernels can run beyond mass-action and Hill laws: expression rate
+#: laws (``"expressions"``) and events or time-dependent rates (``"events"``, through
+#: :meth:`Backend.simulate_events`).
+NETWORK_FEATURES = ("expressions", "events")
+#: Every capability name: SSA methods, tau-leaping, the gradient kernels, network features.
+CAPABILITIES = (*SSA_METHODS, "tau", "score", "gumbel", "altpath", "cfd", *NETWORK_FEATURES)
+#: A trajectory's total propensity exceeded ``rate_bound`` (``simulate_events`` only).
+STATUS_RATE_BOUND = 2
+#: An event assigned a negative or non-finite count (``simulate_events`` only).
+STATUS_BAD_ASSIGNMENT = 3
+#: Events kept triggering each other at one instant (``simulate_events`` only).
+STATUS_CASCADE = 4
 
 Kernels = tuple[np.ndarray, ...]
 
@@ -91,6 +101,40 @@ class Backend(ABC):
         """Raise the ``ValueError`` of :func:`unsupported` unless ``capability`` is there."""
         if not self.supports(capability):
             raise unsupported(self, capability, what)
+
+    def require_network(self, arrays: NetworkArrays) -> None:
+        """Raise the :func:`unsupported` error if the network has expression rate laws,
+        events or time-dependent rates and the backend cannot run them."""
+        if arrays.has_expressions:
+            self.require("expressions", "a network with expression rate laws")
+        if arrays.has_events or arrays.time_dependent:
+            what = "events" if arrays.has_events else "time-dependent rate laws"
+            self.require("events", f"a network with {what}")
+
+    def simulate_events(
+        self,
+        arrays: NetworkArrays,
+        theta: np.ndarray,
+        x0: np.ndarray,
+        times: np.ndarray,
+        seeds: np.ndarray,
+        max_events: int,
+        rate_bound: float,
+    ) -> Kernels:
+        """Exact direct-method paths of a network with events and/or time-dependent rates.
+
+        Time-dependent rates are simulated by thinning with candidates at the constant
+        rate ``rate_bound`` (``0``: the network has none).
+
+        Returns
+        -------
+        states : (N, T, S) int64
+        events : (N,) int64 reaction firings
+        status : (N,) int64, :data:`STATUS_OK`, :data:`STATUS_MAX_EVENTS`,
+            :data:`STATUS_RATE_BOUND`, :data:`STATUS_BAD_ASSIGNMENT` or
+            :data:`STATUS_CASCADE`
+        """
+        raise unsupported(self, "events", "simulation with events or time-dependent rates")
 
     @abstractmethod
     def set_threads(self, threads: int | None) -> None:

@@ -125,6 +125,12 @@ class DaskEngine(Backend):
         self.require("tau" if method == "tau" else method, f"method {method!r}")
         return self._call("simulate", (arrays, theta, x0, times, seeds, method, max_events, dt), 4)
 
+    def simulate_events(self, arrays: NetworkArrays, theta, x0, times, seeds, max_events, bound):
+        self.require("events", "simulation with events or time-dependent rates")
+        return self._call(
+            "simulate_events", (arrays, theta, x0, times, seeds, max_events, bound), 4
+        )
+
     def score(self, arrays: NetworkArrays, theta, x0, times, seeds, max_events):
         self.require("score", "the score kernel")
         return self._call("score", (arrays, theta, x0, times, seeds, max_events), 4)

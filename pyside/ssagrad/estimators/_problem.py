@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..inputs import initial_state, observation_times, parameter_vector
+from ..inputs import check_expression_rates, initial_state, observation_times, parameter_vector
 from ..models import Model
 from ..network import Network, NetworkArrays
 from ..simulate import default_times, resolve_model
@@ -43,13 +43,9 @@ class Problem:
         """Validate user input into a problem."""
         times = default_times(net, times)
         net, params, x0 = resolve_model(net, params, x0)
-        return cls(
-            net,
-            net.arrays(),
-            parameter_vector(net, params),
-            initial_state(net, x0),
-            observation_times(times),
-        )
+        values, state0 = parameter_vector(net, params), initial_state(net, x0)
+        check_expression_rates(net, values, state0)
+        return cls(net, net.arrays(), values, state0, observation_times(times))
 
     @property
     def theta(self) -> np.ndarray:

@@ -172,6 +172,23 @@ def estimator_table() -> str:
     return "\n".join([rule, f"{'``estimator=``':<{max(width, 14)}}  what it is", rule, *rows, rule])
 
 
+def check_network(arrays: Any, estimator: str, engine: Any) -> None:
+    """Refuse networks an estimator cannot differentiate: events and time-dependent rates
+    (simulation only), expression laws on a backend without them."""
+    if arrays.has_events:
+        raise ValueError(
+            f"estimator {estimator!r} does not support networks with events (they are "
+            "supported in simulation only; see docs/simulation.md)"
+        )
+    if arrays.time_dependent:
+        raise ValueError(
+            f"estimator {estimator!r} does not support rate laws that read the time t "
+            "(simulation by thinning only; see docs/simulation.md)"
+        )
+    if estimator != "exact":
+        engine.require_network(arrays)
+
+
 def run_estimator(
     problem: Problem, engine: Any, estimator: str, n: int, seed: int, **options: Any
 ) -> GradientSamples:
@@ -185,6 +202,7 @@ def run_estimator(
     options = cls.check_options(options)
     if cls.capability is not None:
         engine.require(cls.capability, f"estimator {estimator!r}")
+    check_network(problem.arrays, estimator, engine)
     cls.check_memory(problem, n, options)
     samples = cls.run(problem, engine, n, seed, **options)
     samples.seed = seed

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from ...network import NetworkArrays
-from .._contract import CAPABILITIES, Backend, Kernels
+from .._contract import CAPABILITIES, NETWORK_FEATURES, Backend, Kernels
 from ._locate import julia_executable, julia_project, julia_requirements, unavailable_reason
 from ._marshal import AGGREGATORS, from_julia, kernel_inputs, network_arguments, results
 
@@ -37,8 +37,9 @@ __all__ = [
     "unavailable_reason",
 ]
 
-#: What the julia backend provides: everything the kernel contract names.
-JULIA_CAPABILITIES = CAPABILITIES
+#: What the julia backend provides: every kernel of the contract, for mass-action and Hill
+#: laws (expression rate laws and events are native only: refused up front).
+JULIA_CAPABILITIES = tuple(c for c in CAPABILITIES if c not in NETWORK_FEATURES)
 
 _I, _F = np.int64, np.float64
 

@@ -41,6 +41,11 @@ class NativeBackend(Backend):
         max_events: int,
         dt: float,
     ) -> Kernels:
+        if arrays.has_events or arrays.time_dependent:
+            raise ValueError(
+                "this kernel ignores events and the time t in rate laws: a network with "
+                "either runs through simulate_events (ssagrad.simulate does so)"
+            )
         n = seeds.shape[0]
         states = np.empty((n, times.shape[0], arrays.n_species), dtype=np.int64)
         events = np.empty(n, dtype=np.int64)
@@ -60,6 +65,36 @@ class NativeBackend(Backend):
         else:
             code = METHOD_CODES[method]
             ssa_ensemble(net, code, x0, times, seeds, max_events, states, events, status)
+        return states, events, status
+
+    def simulate_events(
+        self,
+        arrays: NetworkArrays,
+        theta: np.ndarray,
+        x0: np.ndarray,
+        times: np.ndarray,
+        seeds: np.ndarray,
+        max_events: int,
+        rate_bound: float,
+    ) -> Kernels:
+        from ._events import event_ensemble
+
+        n = seeds.shape[0]
+        states = np.empty((n, times.shape[0], arrays.n_species), dtype=np.int64)
+        events = np.empty(n, dtype=np.int64)
+        status = np.empty(n, dtype=np.int64)
+        t = arrays.expressions
+        ev = (
+            t.event_trigger,
+            t.event_initial,
+            t.event_assign_ptr,
+            t.event_target,
+            t.event_value,
+            t.event_watch_ptr,
+            t.event_watch,
+        )
+        net = kernel_network(arrays, theta)
+        event_ensemble(net, ev, x0, times, seeds, max_events, rate_bound, states, events, status)
         return states, events, status
 
     def score(

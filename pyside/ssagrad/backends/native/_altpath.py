@@ -71,7 +71,7 @@ def _parameter_reactions(net, n_params):
     n_reactions = slots.shape[0]
     uses = np.zeros((n_params, n_reactions), dtype=np.bool_)
     for j in range(n_reactions):
-        for k in range(3):
+        for k in range(slots.shape[1]):
             p = slots[j, k]
             if 0 <= p < n_params:
                 uses[p, j] = True

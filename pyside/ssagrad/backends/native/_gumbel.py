@@ -37,10 +37,11 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from ...network import HILL, MASS_ACTION
+from ...network import EXPRESSION, HILL, MASS_ACTION
 from .._contract import STATUS_MAX_EVENTS, STATUS_OK
 from ._core import propensity_sum, waiting_time
-from ._propensity import binomial, propensity_gradient, rate_factor
+from ._expression import expression_derivative, expression_reads, read_entry, read_range
+from ._propensity import binomial, combinatorial, propensity_gradient, rate_factor
 from ._rng import rng_exponential_words, rng_init_words
 
 #: Half-width of the event-time window in units of ``eps``: ``sigma'(12) < 7e-6``.
@@ -134,6 +135,15 @@ def _refresh_general(j, x, theta, n_params, net, scratch, a, da_theta, d_reactan
     for p in range(n_params):
         da_theta[j, p] = scratch[p]
     d_hill[j] = propensity_state_gradient(j, x, theta, net, d_reactant)
+    if net.rate_code[j] == EXPRESSION:
+        # d a_j / d x_s of the species the expression reads, after the R Hill entries.
+        comb = combinatorial(j, x, net)
+        offset = net.rate_code.shape[0]
+        ei, ef = net.expr_int, net.expr_float
+        start, end = read_range(j, ei)
+        for e in range(start, end):
+            s, lo, hi = read_entry(e, ei)
+            d_hill[offset + e] = comb * expression_derivative(j, -1 - s, lo, hi, x, theta, ei, ef)
 
 
 @njit(cache=True)
@@ -235,7 +245,9 @@ def _gumbel_chunk(
     a = np.empty(n_reactions)
     da_theta = np.empty((n_reactions, n_params))  # d a_j / d theta_p at the current state
     d_reactant = np.empty(reactant_species.shape[0])  # d a_j / d x at each reactant entry
-    d_hill = np.empty(n_reactions)  # d a_j / d x at the Hill species
+    # d a_j / d x at the Hill species, then at each species an expression reads
+    read_ptr, read_species = expression_reads(net.expr_int, n_reactions)
+    d_hill = np.zeros(n_reactions + read_species.shape[0])
     scratch = np.empty(theta.shape[0])
     da = np.empty((n_reactions, n_params))  # total tangent of a_j
     dx = np.empty((n_species, n_params))
@@ -337,6 +349,11 @@ def _gumbel_chunk(
                     if s >= 0 and d_hill[j] != 0.0:
                         for p in range(n_params):
                             da[j, p] += d_hill[j] * dx[s, p]
+                    for e in range(read_ptr[j], read_ptr[j + 1]):
+                        d = d_hill[n_reactions + e]
+                        if d != 0.0:
+                            for p in range(n_params):
+                                da[j, p] += d * dx[read_species[e], p]
             for p in range(n_params):  # (a scalar sum: no memset call for a tiny array)
                 da0 = 0.0
                 for j in range(n_reactions):

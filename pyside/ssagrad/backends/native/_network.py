@@ -15,7 +15,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ...network import MASS_ACTION, NetworkArrays
+from ...network import EXPRESSION, MASS_ACTION, NetworkArrays
+from ._expression import coefficients, pack
 
 #: Elementary mass-action kinds: ``0 -> ..``, ``X -> ..``, ``X + Y -> ..``, ``2X -> ..``;
 #: anything else (higher order, Hill laws) is general and takes the slower path.
@@ -27,6 +28,9 @@ KIND_GENERAL = 4
 
 #: Parameter vectors whose kernel networks are kept per network.
 CACHE_SIZE = 8
+#: Serve whole-propensity expressions that are elementary mass action (``k*A``, ...) by
+#: the mass-action paths (switched off only to benchmark the general path).
+RECOGNISE_MASS_ACTION = True
 
 
 class KernelNetwork(NamedTuple):
@@ -38,7 +42,9 @@ class KernelNetwork(NamedTuple):
     rate law is not elementary mass action. ``kind``, ``first`` and ``second`` classify
     each reaction for the written-out elementary mass-action propensities; ``theta``
     holds the constants (parameters, then literals) and ``rate[j] = theta[rate_slots[j, 0]]``
-    the rate constant of reaction ``j``.
+    the rate constant of reaction ``j``. ``expr_int``/``expr_float`` are the expression
+    tables of :class:`ssagrad._lowering.ExpressionTables`, packed (see
+    :func:`~._expression.pack`).
     """
 
     reactant_ptr: np.ndarray
@@ -59,6 +65,8 @@ class KernelNetwork(NamedTuple):
     second: np.ndarray
     theta: np.ndarray
     rate: np.ndarray
+    expr_int: np.ndarray
+    expr_float: np.ndarray
 
 
 def _classify(arrays: NetworkArrays) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -79,7 +87,48 @@ def _classify(arrays: NetworkArrays) -> tuple[np.ndarray, np.ndarray, np.ndarray
     kind[mass & (order == 1) & (c0 == 1)] = KIND_FIRST
     kind[mass & (order == 2) & (c0 == 1) & (c1 == 1)] = KIND_PAIR
     kind[mass & (order == 1) & (c0 == 2)] = KIND_DIMER
-    return kind, first.astype(np.int64), second.astype(np.int64)
+    first, second = first.astype(np.int64), second.astype(np.int64)
+    recognised = (arrays.rate_code == EXPRESSION) & (order == 0) & RECOGNISE_MASS_ACTION
+    for j in np.flatnonzero(recognised):
+        found = _elementary_expression(arrays, int(j))
+        if found is not None:
+            kind[j], first[j], second[j] = found
+    return kind, first, second
+
+
+def _elementary_expression(arrays: NetworkArrays, j: int) -> tuple[int, int, int] | None:
+    """``(kind, first, second)`` if the whole-propensity expression of reaction ``j`` is
+    elementary mass action in its first parameter (``k``, ``k*A``, ``k*A*B``,
+    ``k*A*(A-1)/2``), so that the mass-action paths may serve it; else None."""
+    t = arrays.expressions
+    if t.expr_form[j] != 0 or t.expr_range[j, 1] != t.expr_range[j, 2]:
+        return None
+    k = arrays.rate_slots[j, 0]
+    if k < 0 or arrays.rate_slots.shape[1] > 1 and arrays.rate_slots[j, 1] >= 0:
+        return None  # exactly one parameter
+    terms = {}
+    for q in range(t.expr_range[j, 0], t.expr_range[j, 1]):
+        factors = tuple(
+            (int(t.factor_var[f]), int(t.factor_pow[f]))
+            for f in range(t.term_ptr[q], t.term_ptr[q + 1])
+        )
+        terms[tuple(sorted(factors))] = float(t.term_coef[q])
+    species = sorted({-1 - v for m in terms for v, _ in m if v < 0})
+    kp = (int(k), 1)
+    candidates = {KIND_ZEROTH: {(kp,): 1.0}} if not species else {}
+    if len(species) == 1:
+        a = (-1 - species[0], 1)
+        candidates[KIND_FIRST] = {tuple(sorted((kp, a))): 1.0}
+        a2 = (-1 - species[0], 2)
+        candidates[KIND_DIMER] = {tuple(sorted((kp, a2))): 0.5, tuple(sorted((kp, a))): -0.5}
+    elif len(species) == 2:
+        pair = tuple(sorted((kp, (-1 - species[0], 1), (-1 - species[1], 1))))
+        candidates[KIND_PAIR] = {pair: 1.0}
+    for kind, want in candidates.items():
+        if set(want) == set(terms) and all(abs(terms[m] - c) <= 1e-12 for m, c in want.items()):
+            first = species[0] if species else 0
+            return kind, first, species[1] if len(species) == 2 else 0
+    return None
 
 
 def _general_dependents(arrays: NetworkArrays, kind: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -89,6 +138,17 @@ def _general_dependents(arrays: NetworkArrays, kind: np.ndarray) -> tuple[np.nda
     counts = np.bincount(owner[keep], minlength=kind.shape[0])
     ptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
     return ptr, np.ascontiguousarray(arrays.dependency_index[keep])
+
+
+def _fast_general(arrays: NetworkArrays, kind: np.ndarray) -> bool:
+    """Every general law a rational expression without a mass-action factor."""
+    general = kind == KIND_GENERAL
+    if not general.any():
+        return False
+    tables = arrays.expressions
+    no_factor = np.diff(arrays.reactant_ptr) == 0
+    ok = (arrays.rate_code == EXPRESSION) & (tables.expr_form == 0) & no_factor
+    return bool(ok[general].all())
 
 
 def _structure(arrays: NetworkArrays) -> tuple[np.ndarray, ...]:
@@ -113,6 +173,7 @@ def _structure(arrays: NetworkArrays) -> tuple[np.ndarray, ...]:
             first,
             second,
         )
+        cached = (cached, pack(arrays.expressions, _fast_general(arrays, kind)))
         object.__setattr__(arrays, "_kernel_structure", cached)
         object.__setattr__(arrays, "_kernel_networks", {})
     return cached
@@ -137,14 +198,17 @@ def kernel_network(arrays: NetworkArrays, theta: np.ndarray) -> KernelNetwork:
     >>> kernel_network(arrays, arrays.theta([0.5])) is net
     True
     """
-    structure = _structure(arrays)
+    structure, expr_int = _structure(arrays)
     theta = np.ascontiguousarray(theta, dtype=np.float64)
     cache: dict[bytes, KernelNetwork] = arrays.__dict__["_kernel_networks"]
     key = theta.tobytes()
     net = cache.get(key)
     if net is None:
         slot = arrays.rate_slots[:, 0] if arrays.n_reactions else np.zeros(0, dtype=np.int64)
-        net = KernelNetwork(*structure, theta, np.ascontiguousarray(theta[slot]))
+        rate = theta[slot] if theta.shape[0] else np.zeros(slot.shape[0])
+        rate = np.where(slot >= 0, rate, 0.0)  # expression laws may read no parameter
+        expr_float = coefficients(arrays.expressions, theta)
+        net = KernelNetwork(*structure, theta, np.ascontiguousarray(rate), expr_int, expr_float)
         if len(cache) >= CACHE_SIZE:
             cache.pop(next(iter(cache)))
         cache[key] = net

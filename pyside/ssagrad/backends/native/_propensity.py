@@ -9,7 +9,8 @@ import math
 
 from numba import njit
 
-from ...network import HILL, HILLR, MASS_ACTION
+from ...network import EXPRESSION, HILL, HILLR, MASS_ACTION
+from ._expression import expression_gradient, expression_value
 
 
 @njit(cache=True, inline="always")
@@ -48,11 +49,17 @@ def combinatorial(j, x, net):
 
 @njit(cache=True)
 def rate_factor(j, x, theta, net):
-    """The rate law ``f_j(x)``: ``k`` for mass action, a Hill function otherwise."""
+    """The rate law ``f_j(x)``: ``k`` for mass action, a Hill function or an expression.
+
+    Expressions are evaluated at ``t = 0``: time-dependent rates run only in the
+    thinning kernel (``_events``), which passes the time itself.
+    """
     code = net.rate_code[j]
     slots = net.rate_slots
     if code == MASS_ACTION:
         return theta[slots[j, 0]]
+    if code == EXPRESSION:
+        return expression_value(j, x, theta, net.expr_int, net.expr_float, 0.0)
     v = theta[slots[j, 0]]
     big_k = theta[slots[j, 1]]
     n = theta[slots[j, 2]]
@@ -91,6 +98,10 @@ def propensity_gradient(j, x, theta, net, out):
     if code == MASS_ACTION:
         out[slots[j, 0]] += comb
         return theta[slots[j, 0]] * comb
+    if code == EXPRESSION:
+        ei, ef = net.expr_int, net.expr_float
+        expression_gradient(j, x, theta, slots, ei, ef, comb, out)
+        return expression_value(j, x, theta, ei, ef, 0.0) * comb
     v = theta[slots[j, 0]]
     big_k = theta[slots[j, 1]]
     n = theta[slots[j, 2]]

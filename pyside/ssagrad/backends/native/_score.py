@@ -12,12 +12,12 @@ arithmetic of :func:`~ssagrad.backends.native._ssa.ssa_trajectory` (direct), so 
 the same states as :func:`ssagrad.simulate`.
 
 Bookkeeping: a reaction's propensity gradient is non-zero only at its rate-law slots
-(one for mass action, three for Hill laws), so gradients are stored per reaction and
-slot. Each reaction carries its own running integral ``int g_j ds``, brought up to date
-only when its propensity changes (it is in the dependency list of the fired reaction).
-An event therefore costs ``O(dependents)`` like the plain direct method; only the
-observation times sum over all reactions. Mass-action propensities and gradients
-(``a = k C``, ``da/dk = C``) are written out in the event loop; Hill laws use
+(one for mass action, three for Hill laws, those an expression reads), so gradients are
+stored per reaction and slot. Each reaction carries its own running integral ``int g_j
+ds``, brought up to date only when its propensity changes (it is in the dependency list
+of the fired reaction). An event therefore costs ``O(dependents)`` like the plain direct
+method; only the observation times sum over all reactions. Mass-action propensities and
+gradients (``a = k C``, ``da/dk = C``) are written out in the event loop; Hill laws use
 :func:`~ssagrad.backends.native._propensity.propensity_gradient`.
 """
 
@@ -42,16 +42,17 @@ from ._rng import rng_init_words, rng_uniform_words
 
 @njit(cache=True)
 def _gradient_slots(net, n_params):
-    """``(R, 3)`` parameter index of each rate-law slot, ``-1`` for literals and repeats.
+    """``(R, W)`` parameter index of each rate-law slot, ``-1`` for literals and repeats.
 
     A parameter used twice in one rate law keeps only its first slot: the gradient kernel
     accumulates both uses there.
     """
     slots = net.rate_slots
     n_reactions = slots.shape[0]
-    out = np.full((n_reactions, 3), -1, dtype=np.int64)
+    width = slots.shape[1]
+    out = np.full((n_reactions, width), -1, dtype=np.int64)
     for j in range(n_reactions):
-        for k in range(3):
+        for k in range(width):
             p = slots[j, k]
             if p < 0 or p >= n_params:
                 continue
@@ -69,7 +70,7 @@ def _hill_refresh(j, x, theta, net, gslot, scratch, a, grad):
     """Recompute a Hill reaction's propensity ``a[j]`` and slot gradients ``grad[j, :]``."""
     a[j] = propensity(j, x, theta, net)
     propensity_gradient(j, x, theta, net, scratch)
-    for k in range(3):
+    for k in range(gslot.shape[1]):
         p = gslot[j, k]
         grad[j, k] = scratch[p] if p >= 0 else 0.0
 
@@ -81,7 +82,7 @@ def _observe(t_obs, event_score, gslot, grad, integral, t_last, out):
         out[p] = event_score[p]
     for j in range(grad.shape[0]):
         dt = t_obs - t_last[j]
-        for k in range(3):
+        for k in range(gslot.shape[1]):
             p = gslot[j, k]
             if p >= 0:
                 out[p] -= integral[j, k] + grad[j, k] * dt
@@ -105,8 +106,9 @@ def score_trajectory(net, gslot, x0, times, seed, max_events, states, scores):
     s0, s1, s2, s3 = rng_init_words(seed)  # the random stream, held in registers
     x = x0.copy()
     a = np.zeros(n_reactions)
-    grad = np.zeros((n_reactions, 3))
-    integral = np.zeros((n_reactions, 3))
+    width = gslot.shape[1]  # 3, or the most parameters an expression law reads
+    grad = np.zeros((n_reactions, width))
+    integral = np.zeros((n_reactions, width))
     t_last = np.zeros(n_reactions)
     event_score = np.zeros(n_params)
     # Reactions to refresh before the next draw: all of them at the start, then the
@@ -121,7 +123,7 @@ def score_trajectory(net, gslot, x0, times, seed, max_events, states, scores):
         for q in range(lo, hi):
             i = stale[q]
             dt = t - t_last[i]
-            for k in range(3):
+            for k in range(width):
                 integral[i, k] += grad[i, k] * dt
             t_last[i] = t
             if kind[i] != KIND_GENERAL:
@@ -153,7 +155,7 @@ def score_trajectory(net, gslot, x0, times, seed, max_events, states, scores):
         u, s0, s1, s2, s3 = rng_uniform_words(s0, s1, s2, s3)
         j = select(a, u * a0)
         # Event term d log a_j / d theta at the pre-event state (a[j] > 0 here).
-        for k in range(3):
+        for k in range(width):
             p = gslot[j, k]
             if p >= 0 and grad[j, k] != 0.0:
                 event_score[p] += grad[j, k] / a[j]

@@ -36,6 +36,7 @@ from ._core import (
     waiting_time,
 )
 from ._cr import choose, insert, new_table, regroup, resum
+from ._expression import fast_general, refresh_rational
 from ._nrm import reschedule, start_clocks
 from ._rng import rng_init_words, rng_uniform_words
 from ._sorting import promote, search
@@ -61,6 +62,8 @@ def direct_trajectory(net, x0, times, seed, max_events, states):
     kind, first, second, rate = fields[6:]
     x, a = start(net, x0)
     general = general_ptr[-1] > 0  # loop-invariant: mass-action networks skip the check
+    ei, ef = net.expr_int, net.expr_float
+    rational = fast_general(ei)  # loop-invariant: only whole-propensity rational forms
     t, m, events = 0.0, 0, 0
     while True:
         a0 = propensity_sum(a)
@@ -77,7 +80,10 @@ def direct_trajectory(net, x0, times, seed, max_events, states):
         fire(j, x, change_ptr, change_species, change_delta)
         refresh_dependents(j, x, a, dep_ptr, dep_index, kind, first, second, rate)
         if general and general_ptr[j] < general_ptr[j + 1]:
-            refresh_general(j, x, a, net.theta, net)
+            if rational:
+                refresh_rational(j, x, a, general_ptr, net.general_index, ei, ef)
+            else:
+                refresh_general(j, x, a, net.theta, net)
         t = t_next
         events += 1
 
@@ -95,6 +101,8 @@ def ssa_trajectory(net, method, x0, times, seed, max_events, states):
     kind, first, second, rate = fields[6:]
     x, a = start(net, x0)
     n = a.shape[0]
+    ei, ef = net.expr_int, net.expr_float
+    rational = fast_general(ei)
     saved = np.empty(n)  # the dependents' propensities before an event
     order = np.arange(n if method == SORTING else 0)
     size = n if method == NRM else 0
@@ -131,7 +139,10 @@ def ssa_trajectory(net, method, x0, times, seed, max_events, states):
         save_dependents(j, a, dep_ptr, dep_index, saved)
         refresh_dependents(j, x, a, dep_ptr, dep_index, kind, first, second, rate)
         if general_ptr[j] < general_ptr[j + 1]:
-            refresh_general(j, x, a, net.theta, net)
+            if rational:
+                refresh_rational(j, x, a, general_ptr, net.general_index, ei, ef)
+            else:
+                refresh_general(j, x, a, net.theta, net)
         if method == SORTING:
             a0 += dependents_change(j, a, dep_ptr, dep_index, saved)
         elif method == CR:
