@@ -211,3 +211,23 @@ def test_structure_sweep_runs_as_tasks_and_equals_the_local_sweep(client, tmp_pa
 
     assert without_wall(remote) == without_wall(local)
     assert all(not r["error"] for r in remote.values())
+
+
+def test_lazy_ensembles_are_split_across_the_workers_by_default(client):
+    lazy = ssagrad.simulate(TG, n=4000, seed=9, lazy=True, on_max_events="flag", client=client)
+    assert lazy.x.chunks[0] == (1000, 1000, 1000, 1000)  # two per worker thread
+    here = ssagrad.simulate(TG, n=4000, seed=9)
+    assert (lazy.x.values == here.x.values).all() and lazy.x.dtype == np.int64
+
+
+def test_integer_results_travel_narrow_and_come_back_as_int64(client):
+    from ssagrad.distributed._engine import _joined, _narrowed
+
+    counts = np.array([[0, 300], [-5, 70_000]], dtype=np.int64)
+    assert _narrowed(counts[:, :1]).dtype == np.int8 and _narrowed(counts).dtype == np.int32
+    assert _narrowed(np.array([2**40])).dtype == np.int64
+    assert _narrowed(np.array([0.5])).dtype == np.float64
+    joined = _joined([_narrowed(counts[:1]), _narrowed(counts[1:])])
+    assert joined.dtype == np.int64 and (joined == counts).all()
+    there = ssagrad.simulate(TG, n=3000, seed=4, client=client)
+    assert there.x.dtype == np.int64 and there.events.dtype == np.int64

@@ -165,7 +165,9 @@ def simulate(
         Run the ensemble on a Dask cluster in chunks of trajectories; the result is bit
         for bit the local one (see :mod:`ssagrad.distributed`).
     chunk : int, optional
-        Trajectories per Dask task (with ``client`` or ``lazy``).
+        Trajectories per Dask task (with ``client`` or ``lazy``). Default: two tasks per
+        worker thread of the cluster (per local core for ``lazy`` without a client), at
+        least 256 trajectories, and for ``lazy`` at most 100 000.
     lazy : bool
         Return dask arrays computed chunk by chunk on demand (on ``client`` if given,
         else on local threads), for ensembles larger than memory; needs
@@ -221,7 +223,11 @@ def simulate(
             "lazy=True computes nothing before you ask, so it cannot raise on max_events: "
             "pass on_max_events='flag' and check the result's truncated variable"
         )
-    _check_ensemble_memory(n if not lazy else min(n, chunk or n), obs.size, net.n_species, lazy)
+    if lazy and chunk is None:
+        from .distributed._lazy import default_chunk
+
+        chunk = default_chunk(n, client)
+    _check_ensemble_memory(n if not lazy else min(n, chunk), obs.size, net.n_species, lazy)
     engine = engine_for(backend, client, chunk if not lazy else None)
     arrays = net.arrays()
     engine.require_network(arrays)
@@ -245,7 +251,7 @@ def simulate(
         if lazy:
             from .distributed._lazy import lazy_ensemble
 
-            states, events, status = lazy_ensemble(engine.name, *arguments, chunk or n)
+            states, events, status = lazy_ensemble(engine.name, *arguments, chunk)
         else:
             states, events, status = engine.simulate(*arguments)
     truncated = status == STATUS_MAX_EVENTS

@@ -12,6 +12,7 @@ a dying worker is recomputed elsewhere from the same seeds.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -55,11 +56,35 @@ def worker_threads() -> int | None:
     return int(worker.state.nthreads)
 
 
-def run_chunk(backend: str | None, kernel: str, args: tuple) -> tuple[np.ndarray, ...]:
-    """On a worker: one kernel call on this worker's backend with its thread count."""
+def run_chunk(
+    backend: str | None, kernel: str, args: tuple, narrow: bool = False
+) -> tuple[np.ndarray, ...]:
+    """On a worker: one kernel call on this worker's backend with its thread count; with
+    ``narrow``, integer outputs in the narrowest integer type that holds them (less to
+    send back; :func:`_joined` widens them again)."""
     engine = get_backend(backend)
     engine.set_threads(worker_threads())
-    return getattr(engine, kernel)(*args)
+    outputs = getattr(engine, kernel)(*args)
+    return tuple(_narrowed(output) for output in outputs) if narrow else outputs
+
+
+def _narrowed(array: np.ndarray) -> np.ndarray:
+    """An int64 array as int8, int16 or int32 where its values fit (else unchanged)."""
+    if array.dtype != np.int64 or array.size == 0:
+        return array
+    low, high = int(array.min()), int(array.max())
+    for narrow in (np.int8, np.int16, np.int32):
+        info = np.iinfo(narrow)
+        if info.min <= low and high <= info.max:
+            return array.astype(narrow)
+    return array
+
+
+def _joined(parts: Sequence[np.ndarray]) -> np.ndarray:
+    """The chunks' outputs along the trajectory axis, integers widened back to int64."""
+    if all(np.issubdtype(part.dtype, np.integer) for part in parts):
+        return np.concatenate(parts, axis=0, dtype=np.int64)
+    return np.concatenate(parts, axis=0)
 
 
 class DaskEngine(Backend):
@@ -116,10 +141,12 @@ class DaskEngine(Backend):
             chunk_args = list(args)
             chunk_args[seed_position] = seeds[start : start + size]
             futures.append(
-                self.client.submit(run_chunk, self.name, kernel, tuple(chunk_args), pure=False)
+                self.client.submit(
+                    run_chunk, self.name, kernel, tuple(chunk_args), True, pure=False
+                )
             )
         parts = self.client.gather(futures)
-        return tuple(np.concatenate(outputs, axis=0) for outputs in zip(*parts, strict=True))
+        return tuple(_joined(outputs) for outputs in zip(*parts, strict=True))
 
     def simulate(self, arrays: NetworkArrays, theta, x0, times, seeds, method, max_events, dt):
         self.require("tau" if method == "tau" else method, f"method {method!r}")

@@ -11,12 +11,37 @@ values equal those of an eager run.
 
 from __future__ import annotations
 
+import math
+import os
 from typing import Any
 
 import numpy as np
 
 from ..network import NetworkArrays
-from ._engine import run_chunk
+from ._engine import CHUNKS_PER_THREAD, MIN_CHUNK, check_client, run_chunk
+
+#: Most trajectories in one chunk of a lazy ensemble by default (bounds a chunk's memory).
+MAX_LAZY_CHUNK = 100_000
+
+
+def default_chunk(n: int, client: Any = None) -> int:
+    """Trajectories per chunk of a lazy ensemble of ``n``: two chunks per worker thread of
+    the ``client``'s cluster (per local core without one), from :data:`MIN_CHUNK` to
+    :data:`MAX_LAZY_CHUNK`.
+
+    Examples
+    --------
+    >>> default_chunk(100) >= 100
+    True
+    >>> default_chunk(10**9)
+    100000
+    """
+    if client is not None:
+        threads = sum(check_client(client).nthreads().values())
+    else:
+        threads = os.cpu_count() or 1
+    share = math.ceil(n / (CHUNKS_PER_THREAD * max(threads, 1)))
+    return max(MIN_CHUNK, min(MAX_LAZY_CHUNK, share))
 
 
 def lazy_ensemble(
