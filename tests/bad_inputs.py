@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from sbml_documents import MALFORMED
 
 import ssagrad
 from ssagrad import NetworkBuilder, hill, models, parse, read_data, simulate
@@ -114,38 +115,6 @@ def structure(**kwargs) -> Callable[[], object]:
         return learn(**{"data": data(), **base, **kwargs})
 
     return run
-
-
-L3 = '<sbml xmlns="http://www.sbml.org/sbml/level3/version2/core" level="3" version="2">'
-L3V1 = '<sbml xmlns="http://www.sbml.org/sbml/level3/version1/core" level="3" version="1">'
-MATHML = '<math xmlns="http://www.w3.org/1998/Math/MathML">{}</math>'
-X_SPECIES = (
-    '<species id="X" compartment="c" initialAmount="10" hasOnlySubstanceUnits="true" '
-    'boundaryCondition="false" constant="false"/>'
-)
-R1 = (
-    '<reaction id="R1" reversible="false"><listOfReactants><speciesReference species="X" '
-    'stoichiometry="1" constant="true"/></listOfReactants><kineticLaw>'
-    + MATHML.format("<apply><times/><ci> k </ci><ci> X </ci></apply>")
-    + "</kineticLaw></reaction>"
-)
-
-
-def sbml_doc(
-    reaction: str = R1,
-    species: str = X_SPECIES,
-    params: str = '<parameter id="k" value="0.5" constant="true"/>',
-    body: str = "",
-    header: str = L3,
-) -> str:
-    """A one-reaction SBML document (decay of X), with one part replaced."""
-    return (
-        f'<?xml version="1.0" encoding="UTF-8"?>{header}<model id="m"><listOfCompartments>'
-        '<compartment id="c" spatialDimensions="3" size="1" constant="true"/>'
-        f"</listOfCompartments><listOfSpecies>{species}</listOfSpecies>"
-        f"<listOfParameters>{params}</listOfParameters>"
-        f"<listOfReactions>{reaction}</listOfReactions>{body}</model></sbml>"
-    )
 
 
 def sbml_file(text: str) -> str:
@@ -332,27 +301,14 @@ CASES = [
          lambda: read_file("e.csv", "sample,time,M\n0,1,-3\n"), V, "'M'"),
     Case("read_data", "negative time",
          lambda: read_file("f.csv", "sample,time,M\n0,-1,3\n"), V, "times"),
-    # read_sbml
-    Case("read_sbml", "missing file", lambda: ssagrad.read_sbml("/nonexistent/model.xml"),
-         V, "no SBML file at '/nonexistent/model.xml'"),
-    Case("read_sbml", "not XML", lambda: ssagrad.read_sbml("<sbml><model"), V, "invalid SBML"),
-    Case("read_sbml", "fast reaction", lambda: ssagrad.read_sbml(sbml_doc(
-         reaction=R1.replace('reversible="false"', 'reversible="false" fast="true"'),
-         header=L3V1)), V, "reaction 'R1': fast reactions are not supported"),
-    Case("read_sbml", "non-integer stoichiometry", lambda: ssagrad.read_sbml(sbml_doc(
-         reaction=R1.replace('stoichiometry="1"', 'stoichiometry="1.5"'))), V,
-         "reaction 'R1': non-integer stoichiometry 1.5 of 'X'"),
-    Case("read_sbml", "no kinetic law", lambda: ssagrad.read_sbml(sbml_doc(
-         reaction=R1.split("<kineticLaw>")[0] + "</reaction>")), V,
-         "reaction 'R1': no kinetic law"),
-    Case("read_sbml", "parameter without a value", lambda: ssagrad.read_sbml(sbml_doc(
-         params='<parameter id="k" constant="true"/>')), V, "parameter 'k': no value"),
-    Case("read_sbml", "algebraic rule", lambda: ssagrad.read_sbml(sbml_doc(
-         body=f"<listOfRules><algebraicRule>{MATHML.format('<ci> k </ci>')}</algebraicRule>"
-              "</listOfRules>")), V, "algebraicRule"),
-    Case("read_sbml", "fractional initial amount", lambda: ssagrad.read_sbml(sbml_doc(
-         species=X_SPECIES.replace('initialAmount="10"', 'initialAmount="2.5"'))), V,
-         "species 'X': initial amount 2.5 is not a molecule count"),
+    # read_sbml (documents of tests/sbml_documents.py)
+    *(
+        Case("read_sbml", bad, lambda source=MALFORMED[bad][0]: ssagrad.read_sbml(source), V,
+             MALFORMED[bad][1])
+        for bad in ("missing file", "not xml", "fast reaction", "non-integer stoichiometry",
+                    "no kinetic law", "parameter without value", "algebraic rule",
+                    "fractional initial amount")
+    ),
     # command line
     Case("ssagrad (CLI)", "no such network file",
          lambda: cli("simulate", "nets.txt", "--times", "0:1:2"), E,

@@ -288,15 +288,10 @@ class Network:
         if not self.reactions:
             raise ValueError("a network needs at least one reaction")
         # dicts as ordered sets: linear in the size of the network
-        species = dict.fromkeys(self.species)
         names: dict[str, bool] = {}  # candidate parameters -> read by an expression/event
         for reaction in self.reactions:
             if not isinstance(reaction, Reaction):
                 raise TypeError(f"expected a Reaction, got {type(reaction).__name__}")
-            if reaction.rate.species is not None:
-                species.setdefault(reaction.rate.species)
-            for name, _ in reaction.reactants + reaction.products:
-                species.setdefault(name)
             flexible = reaction.rate.kind == EXPRESSION
             for name in reaction.rate.parameters():
                 names[name] = names.get(name, True) and flexible
@@ -306,6 +301,7 @@ class Network:
             for name in event.names():
                 if name != TIME:
                     names.setdefault(name, True)
+        species = dict.fromkeys((*self.species, *_species_in(self.reactions)))
         if not species:
             raise ValueError(
                 "a network needs at least one species: every reaction here has 0 on both sides"

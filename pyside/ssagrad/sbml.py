@@ -219,8 +219,6 @@ def _rate_law(tree: tuple, reactants: dict[str, int], annotation: str | None) ->
 
         text, full = annotation
         return _parse_rate(text, full=full)
-    if tree == ("num", 0.0):  # a propensity of 0: mass action at rate 0
-        return RateLaw(MASS_ACTION, (0.0,))
     expr = Expression(tree)
     params = [n for n in expr.names if n not in reactants and n != TIME]
     candidates = params[:1] if len(params) == 1 else []
@@ -252,7 +250,11 @@ def _unit_denominator(form: tuple) -> tuple:
 def _ratio(got: tuple, want: tuple) -> float | None:
     """``c`` if the rational form ``got`` is ``c`` times ``want`` (both with unit denominators)."""
     (n1, d1), (n2, d2) = (_unit_denominator(f) for f in (got, want))
-    if d1 is None or d2 is None or set(n1) != set(n2) or not n1:
+    if d1 is None or d2 is None:
+        return None
+    if not n1:  # got is 0: zero times want
+        return 0.0
+    if set(n1) != set(n2):
         return None
     ratios = {round(n1[m] / n2[m], 12) for m in n1}
     return float(ratios.pop()) if len(ratios) == 1 else None

@@ -26,6 +26,13 @@ MIN_CHUNK = 256
 CHUNKS_PER_THREAD = 2
 
 
+def chunk_size(n: int, threads: int, most: int | None = None) -> int:
+    """Trajectories per task for ``n`` over ``threads`` worker threads: two tasks per
+    thread, at least :data:`MIN_CHUNK` and, if given, at most ``most``."""
+    share = math.ceil(n / (CHUNKS_PER_THREAD * max(threads, 1)))
+    return max(MIN_CHUNK, share if most is None else min(most, share))
+
+
 def require_dask() -> Any:
     """Import ``distributed``, or raise an ``ImportError`` saying how to install it."""
     try:
@@ -130,8 +137,7 @@ class DaskEngine(Backend):
     def _chunk_size(self, n: int) -> int:
         if self.chunk is not None:
             return self.chunk
-        threads = sum(self.client.nthreads().values()) or 1
-        return max(MIN_CHUNK, math.ceil(n / (CHUNKS_PER_THREAD * threads)))
+        return chunk_size(n, sum(self.client.nthreads().values()))
 
     def _call(self, kernel: str, args: tuple, seed_position: int) -> tuple[np.ndarray, ...]:
         seeds = args[seed_position]

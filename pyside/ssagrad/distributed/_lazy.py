@@ -11,14 +11,13 @@ values equal those of an eager run.
 
 from __future__ import annotations
 
-import math
 import os
 from typing import Any
 
 import numpy as np
 
 from ..network import NetworkArrays
-from ._engine import CHUNKS_PER_THREAD, MIN_CHUNK, check_client, run_chunk
+from ._engine import check_client, chunk_size, run_chunk
 
 #: Most trajectories in one chunk of a lazy ensemble by default (bounds a chunk's memory).
 MAX_LAZY_CHUNK = 100_000
@@ -26,7 +25,7 @@ MAX_LAZY_CHUNK = 100_000
 
 def default_chunk(n: int, client: Any = None) -> int:
     """Trajectories per chunk of a lazy ensemble of ``n``: two chunks per worker thread of
-    the ``client``'s cluster (per local core without one), from :data:`MIN_CHUNK` to
+    the ``client``'s cluster (per local core without one), from 256 trajectories to
     :data:`MAX_LAZY_CHUNK`.
 
     Examples
@@ -40,8 +39,7 @@ def default_chunk(n: int, client: Any = None) -> int:
         threads = sum(check_client(client).nthreads().values())
     else:
         threads = os.cpu_count() or 1
-    share = math.ceil(n / (CHUNKS_PER_THREAD * max(threads, 1)))
-    return max(MIN_CHUNK, min(MAX_LAZY_CHUNK, share))
+    return chunk_size(n, threads, MAX_LAZY_CHUNK)
 
 
 def lazy_ensemble(
