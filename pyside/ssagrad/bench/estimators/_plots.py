@@ -28,11 +28,15 @@ def _figure(ncols: int, width: float = 4.2) -> tuple[Any, np.ndarray]:
     return fig, np.atleast_1d(fig.subplots(1, ncols, squeeze=False)).ravel()
 
 
-def _major_labels_only(ax: Any) -> None:
+def _log_log_panel(ax: Any, title: str, xlabel: str, ylabel: str) -> None:
+    """Log-log axes with labels, major tick labels only, and a legend if anything is labelled."""
     from matplotlib.ticker import NullFormatter
 
+    ax.set(xscale="log", yscale="log", title=title, xlabel=xlabel, ylabel=ylabel)
     ax.xaxis.set_minor_formatter(NullFormatter())
     ax.yaxis.set_minor_formatter(NullFormatter())
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=7)
 
 
 def _color(estimator: str) -> str:
@@ -64,14 +68,9 @@ def write_plots(report: Report, out: Path) -> list[Path]:
             ax.annotate(
                 r.estimator, (r.seconds, err), fontsize=8, xytext=(3, 3), textcoords="offset points"
             )
-        ax.set(
-            xscale="log",
-            yscale="log",
-            title=case.label,
-            xlabel="wall s per gradient (dotted: plain SSA)",
-            ylabel="max over t of rel. error",
+        _log_log_panel(
+            ax, case.label, "wall s per gradient (dotted: plain SSA)", "max over t of rel. error"
         )
-        _major_labels_only(ax)
     paths.append(out / "accuracy.png")
     save_figure(fig, paths[-1], dpi=120)
     # 2. gumbel temperature
@@ -96,16 +95,7 @@ def write_plots(report: Report, out: Path) -> list[Path]:
                 color=f"C{k}",
                 label=f"rel. error, t={t:g}",
             )
-        ax.set(
-            xscale="log",
-            yscale="log",
-            title=f"gumbel: {case.label}",
-            xlabel="temperature λ",
-            ylabel="relative to ‖exact gradient‖",
-        )
-        _major_labels_only(ax)
-        if ax.get_legend_handles_labels()[0]:
-            ax.legend(fontsize=7)
+        _log_log_panel(ax, f"gumbel: {case.label}", "temperature λ", "relative to ‖exact gradient‖")
     paths.append(out / "gumbel_temperature.png")
     save_figure(fig, paths[-1], dpi=120)
     # 3. variance against horizon, one panel per parameter
@@ -121,16 +111,7 @@ def write_plots(report: Report, out: Path) -> list[Path]:
                     color=_color(r.estimator),
                     label=r.estimator,
                 )
-        ax.set(
-            xscale="log",
-            yscale="log",
-            title=f"dE[M(T)]/d{p}",
-            xlabel="horizon T",
-            ylabel="per-sample variance n·se²",
-        )
-        _major_labels_only(ax)
-        if ax.get_legend_handles_labels()[0]:
-            ax.legend(fontsize=7)
+        _log_log_panel(ax, f"dE[M(T)]/d{p}", "horizon T", "per-sample variance n·se²")
     paths.append(out / "horizon_variance.png")
     save_figure(fig, paths[-1], dpi=120)
     # 4. cost
