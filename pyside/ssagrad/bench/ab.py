@@ -11,6 +11,7 @@ the outputs are checked to be identical before timing.
 from __future__ import annotations
 
 import atexit
+import copy
 import importlib
 import shutil
 import subprocess
@@ -88,7 +89,8 @@ def run(
         theta = arrays.theta(parameter_vector(model.network, model.params))
         x0, times = initial_state(model.network, model.x0), np.linspace(0.0, horizon, 21)
         seeds = trajectory_seeds(1, n)
-        calls_old = _calls(old, arrays, theta, x0, times, seeds)
+        # each tree keeps its own kernel caches on the arrays: give each its own copy
+        calls_old = _calls(old, copy.copy(arrays), theta, x0, times, seeds)
         calls_new = _calls(new, arrays, theta, x0, times, seeds)
         for kernel in calls_new:
             old_out, new_out = calls_old[kernel](), calls_new[kernel]()

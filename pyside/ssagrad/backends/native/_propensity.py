@@ -78,7 +78,13 @@ def rate_factor(j, x, theta, net):
 def propensity(j, x, theta, net):
     """Propensity ``a_j(x) = f_j(x) prod_s C(x_s, r_js)``."""
     # Numba's IR inlining (inline="always") of these helpers made calls ~50x slower;
-    # plain njit calls are inlined by LLVM instead.
+    # plain njit calls are inlined by LLVM instead. Mass action is served here, before
+    # the general rate laws: since expression laws joined them, the alternative-path
+    # kernel (which calls this for every dependent) ran 12x slower than before on
+    # dimerization with mass action going through them, 6x with this early return
+    # (`ssagrad bench ab --ref 2b39d57`); the rest of that regression is still open.
+    if net.rate_code[j] == MASS_ACTION:
+        return theta[net.rate_slots[j, 0]] * combinatorial(j, x, net)
     return rate_factor(j, x, theta, net) * combinatorial(j, x, net)
 
 
