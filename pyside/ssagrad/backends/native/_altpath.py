@@ -57,7 +57,12 @@ from numba import njit, prange
 from ...network import MASS_ACTION
 from .._contract import STATUS_MAX_EVENTS, STATUS_OK
 from ._core import fire, propensity_sum, waiting_time
-from ._propensity import combinatorial, propensity, propensity_gradient
+from ._propensity import (
+    law_fields,
+    law_gradient,
+    law_propensity,
+    reactant_product,
+)
 from ._rng import rng_init, rng_init_words, rng_uniform, rng_uniform_words, sub_seed
 
 #: Mixed into a trajectory's seed for its flip-selection and pruning stream.
@@ -89,18 +94,18 @@ def _parameter_reactions(net, n_params):
 
 
 @njit(cache=True)
-def _floor_clock(x, theta_floor, net, margin):
+def _floor_clock(x, theta_floor, laws, margin):
     """Uniformisation rate of a state with ``a0 = 0``: zero parameters count as 1."""
     total = 0.0
-    for j in range(net.rate.shape[0]):
-        total += propensity(j, x, theta_floor, net)
+    for j in range(laws[0].shape[0]):
+        total += law_propensity(j, x, theta_floor, laws)
     return margin * total
 
 
 @njit(cache=True)
-def _general_gradient_row(i, x, grad, buffer, theta, net):
-    """``grad[i, :] = d a_i(x) / d theta`` for any rate law (a slow call: Hill laws only)."""
-    propensity_gradient(i, x, theta, net, buffer)
+def _general_gradient_row(i, x, grad, buffer, theta, laws):
+    """``grad[i, :] = d a_i(x) / d theta`` for a law other than mass action."""
+    law_gradient(i, x, theta, laws, buffer)
     for p in range(grad.shape[1]):
         grad[i, p] = buffer[p]
 
@@ -174,6 +179,8 @@ def altpath_trajectory(
     change_ptr, change_species, change_delta = net.change_ptr, net.change_species, net.change_delta
     dep_ptr, dep_index = net.dependency_ptr, net.dependency_index
     rate_code, rate_slots, theta = net.rate_code, net.rate_slots, net.theta
+    r_ptr, r_species, r_coeff = net.reactant_ptr, net.reactant_species, net.reactant_coeff
+    laws = law_fields(net)
     n_reactions = change_ptr.shape[0] - 1
     n_species = x0.shape[0]
     n_times = times.shape[0]
@@ -185,8 +192,8 @@ def altpath_trajectory(
     grad = np.zeros((n_reactions, n_params))
     buffer = np.empty(theta.shape[0])
     for j in range(n_reactions):
-        a[j] = propensity(j, x, theta, net)
-        _general_gradient_row(j, x, grad, buffer, theta, net)
+        a[j] = law_propensity(j, x, theta, laws)
+        _general_gradient_row(j, x, grad, buffer, theta, laws)
 
     z = np.empty(n_species, dtype=np.int64)
     y = np.empty((n_params, n_species), dtype=np.int64)
@@ -204,7 +211,7 @@ def altpath_trajectory(
     while True:
         # Common clock: the primal's margin * a0, raised to any live alternative's a0.
         a0 = propensity_sum(a)
-        rate = margin * a0 if a0 > 0.0 else _floor_clock(x, theta_floor, net, margin)
+        rate = margin * a0 if a0 > 0.0 else _floor_clock(x, theta_floor, laws, margin)
         for p in range(n_params):
             if live[p]:
                 total = 0.0
@@ -290,17 +297,16 @@ def altpath_trajectory(
             fire(choice, x, change_ptr, change_species, change_delta)
             for q in range(dep_ptr[choice], dep_ptr[choice + 1]):
                 i = dep_index[q]
-                a[i] = propensity(i, x, theta, net)
                 # Mass action: the one non-zero entry is the combinatorial factor.
                 if rate_code[i] == MASS_ACTION:
                     k = rate_slots[i, 0]
+                    comb = reactant_product(i, x, r_ptr, r_species, r_coeff)
+                    a[i] = theta[k] * comb
                     if k < n_params:
-                        if theta[k] > 0.0:
-                            grad[i, k] = a[i] / theta[k]
-                        else:
-                            grad[i, k] = combinatorial(i, x, net)
+                        grad[i, k] = a[i] / theta[k] if theta[k] > 0.0 else comb
                 else:
-                    _general_gradient_row(i, x, grad, buffer, theta, net)
+                    a[i] = law_propensity(i, x, theta, laws)
+                    _general_gradient_row(i, x, grad, buffer, theta, laws)
 
         for p in range(n_params):
             # Advance the live alternative.
@@ -312,7 +318,11 @@ def altpath_trajectory(
                     z[s] = y[p, s]
                 for q in range(dep_ptr[j], dep_ptr[j + 1]):
                     i = dep_index[q]
-                    b[p, i] = propensity(i, z, theta, net)
+                    if rate_code[i] == MASS_ACTION:
+                        comb = reactant_product(i, z, r_ptr, r_species, r_coeff)
+                        b[p, i] = theta[rate_slots[i, 0]] * comb
+                    else:
+                        b[p, i] = law_propensity(i, z, theta, laws)
             # Merge the flip into the carried alternative (weighted reservoir of one).
             w = flip_weight[p]
             if w > 0.0:
@@ -329,7 +339,11 @@ def altpath_trajectory(
                                 z[change_species[q]] += sign * change_delta[q]
                             for q in range(dep_ptr[j], dep_ptr[j + 1]):
                                 i = dep_index[q]
-                                b[p, i] = propensity(i, z, theta, net)
+                                if rate_code[i] == MASS_ACTION:
+                                    comb = reactant_product(i, z, r_ptr, r_species, r_coeff)
+                                    b[p, i] = theta[rate_slots[i, 0]] * comb
+                                else:
+                                    b[p, i] = law_propensity(i, z, theta, laws)
                     for s in range(n_species):
                         y[p, s] = z[s]
                     live[p] = True

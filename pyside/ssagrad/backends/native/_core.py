@@ -22,7 +22,7 @@ import numpy as np
 from numba import njit
 
 from ._network import KIND_DIMER, KIND_FIRST, KIND_PAIR, KIND_ZEROTH
-from ._propensity import propensity
+from ._propensity import law_propensity, propensity
 from ._rng import rng_exponential_words
 
 
@@ -153,11 +153,16 @@ def elementary_comb(kind, count1, count2):
 
 
 @njit(cache=True)
-def refresh_general(j, x, a, theta, net):
-    """Recompute the general-law propensities among the dependents of ``j`` at ``theta``."""
-    for p in range(net.general_ptr[j], net.general_ptr[j + 1]):
-        i = net.general_index[p]
-        a[i] = propensity(i, x, theta, net)
+def refresh_general(j, x, a, theta, general_ptr, general_index, laws):
+    """Recompute the general-law propensities among the dependents of ``j`` at ``theta``.
+
+    ``laws`` is :func:`~._propensity.law_fields` of the network, taken out once per
+    trajectory: this call sits in event loops, where passing the whole network tuple
+    (one reference count per array) slowed the loop even when the call was not taken.
+    """
+    for p in range(general_ptr[j], general_ptr[j + 1]):
+        i = general_index[p]
+        a[i] = law_propensity(i, x, theta, laws)
 
 
 @njit(cache=True)

@@ -33,7 +33,7 @@ from ._core import (
     waiting_time,
 )
 from ._network import KIND_GENERAL
-from ._propensity import propensity
+from ._propensity import law_fields, law_propensity
 from ._rng import family_salt, mix64, rng_init_words, rng_uniform_words, sub_seed
 
 
@@ -55,6 +55,7 @@ def coupled_pair(
     fields = hot_fields(net)
     change_ptr, change_species, change_delta, dep_ptr, dep_index, general_ptr = fields[:6]
     kind, first, second = fields[6:9]
+    general_index, laws = net.general_index, law_fields(net)
     n_reactions = net.rate.shape[0]
     s0, s1, s2, s3 = rng_init_words(seed)  # the random stream, held in registers
     xp = x0.copy()
@@ -62,8 +63,8 @@ def coupled_pair(
     ap = np.empty(n_reactions)
     am = np.empty(n_reactions)
     for j in range(n_reactions):
-        ap[j] = propensity(j, xp, theta_plus, net)
-        am[j] = propensity(j, xm, theta_minus, net)
+        ap[j] = law_propensity(j, xp, theta_plus, laws)
+        am[j] = law_propensity(j, xm, theta_minus, laws)
     n_times = times.shape[0]
     m = 0
     t = 0.0
@@ -106,7 +107,7 @@ def coupled_pair(
                 if kind[i] != KIND_GENERAL:
                     a[i] = rates[side, i] * elementary_comb(kind[i], x[first[i]], x[second[i]])
             if general_ptr[j] < general_ptr[j + 1]:
-                refresh_general(j, x, a, theta, net)
+                refresh_general(j, x, a, theta, general_ptr, general_index, laws)
         t = t_next
         events += 1
 

@@ -32,38 +32,45 @@ def binomial(count, r):
 
 
 @njit(cache=True)
-def combinatorial(j, x, net):
-    """``prod_s C(x_s, r_js)`` for reaction ``j`` at state ``x``."""
-    ptr = net.reactant_ptr
-    species = net.reactant_species
-    coeff = net.reactant_coeff
+def reactant_product(j, x, reactant_ptr, reactant_species, reactant_coeff):
+    """``prod_s C(x_s, r_js)`` for reaction ``j`` at state ``x``, from the reactant CSR.
+
+    Takes the three arrays it reads rather than the network: a call that is not inlined
+    and passes the whole network tuple costs a reference count per array.
+    """
     comb = 1.0
-    for p in range(ptr[j], ptr[j + 1]):
-        count = x[species[p]]
-        if coeff[p] == 1:  # the common case, without the general binomial's branches
+    for p in range(reactant_ptr[j], reactant_ptr[j + 1]):
+        count = x[reactant_species[p]]
+        if reactant_coeff[p] == 1:  # the common case, without the general binomial's branches
             comb *= count
         else:
-            comb *= binomial(count, coeff[p])
+            comb *= binomial(count, reactant_coeff[p])
     return comb
 
 
 @njit(cache=True)
-def rate_factor(j, x, theta, net):
+def combinatorial(j, x, net):
+    """``prod_s C(x_s, r_js)`` for reaction ``j`` at state ``x``."""
+    return reactant_product(j, x, net.reactant_ptr, net.reactant_species, net.reactant_coeff)
+
+
+@njit(cache=True)
+def law_factor(j, x, theta, rate_code, rate_slots, rate_species, ei, ef):
     """The rate law ``f_j(x)``: ``k`` for mass action, a Hill function or an expression.
 
+    Takes the arrays it reads, not the network (see :func:`reactant_product`).
     Expressions are evaluated at ``t = 0``: time-dependent rates run only in the
     thinning kernel (``_events``), which passes the time itself.
     """
-    code = net.rate_code[j]
-    slots = net.rate_slots
+    code = rate_code[j]
     if code == MASS_ACTION:
-        return theta[slots[j, 0]]
+        return theta[rate_slots[j, 0]]
     if code == EXPRESSION:
-        return expression_value(j, x, theta, net.expr_int, net.expr_float, 0.0)
-    v = theta[slots[j, 0]]
-    big_k = theta[slots[j, 1]]
-    n = theta[slots[j, 2]]
-    level = float(x[net.rate_species[j]])
+        return expression_value(j, x, theta, ei, ef, 0.0)
+    v = theta[rate_slots[j, 0]]
+    big_k = theta[rate_slots[j, 1]]
+    n = theta[rate_slots[j, 2]]
+    level = float(x[rate_species[j]])
     xn = level**n if level > 0.0 else (1.0 if n == 0.0 else 0.0)
     kn = big_k**n
     denom = kn + xn
@@ -75,43 +82,83 @@ def rate_factor(j, x, theta, net):
 
 
 @njit(cache=True)
+def rate_factor(j, x, theta, net):
+    """The rate law ``f_j(x)`` of reaction ``j`` (see :func:`law_factor`)."""
+    return law_factor(
+        j, x, theta, net.rate_code, net.rate_slots, net.rate_species, net.expr_int, net.expr_float
+    )
+
+
+@njit(cache=True)
+def law_fields(net):
+    """The fields of ``net`` that :func:`law_propensity` reads, as one tuple.
+
+    ``(rate_code, rate_slots, rate_species, reactant_ptr, reactant_species,
+    reactant_coeff, expr_int, expr_float)``.
+    """
+    return (
+        net.rate_code,
+        net.rate_slots,
+        net.rate_species,
+        net.reactant_ptr,
+        net.reactant_species,
+        net.reactant_coeff,
+        net.expr_int,
+        net.expr_float,
+    )
+
+
+@njit(cache=True)
+def law_propensity(j, x, theta, laws):
+    """Propensity ``a_j(x) = f_j(x) prod_s C(x_s, r_js)``; ``laws`` from :func:`law_fields`.
+
+    For event loops, which take the fields out of the network once: a call that is not
+    inlined and passes the whole network tuple costs a reference count per array (the
+    alternative-path kernel ran 6x slower through :func:`propensity`).
+    """
+    rate_code, rate_slots, rate_species, r_ptr, r_species, r_coeff, ei, ef = laws
+    comb = reactant_product(j, x, r_ptr, r_species, r_coeff)
+    if rate_code[j] == MASS_ACTION:
+        return theta[rate_slots[j, 0]] * comb
+    return law_factor(j, x, theta, rate_code, rate_slots, rate_species, ei, ef) * comb
+
+
+@njit(cache=True)
 def propensity(j, x, theta, net):
     """Propensity ``a_j(x) = f_j(x) prod_s C(x_s, r_js)``."""
-    # Numba's IR inlining (inline="always") of these helpers made calls ~50x slower;
-    # plain njit calls are inlined by LLVM instead. Mass action is served here, before
-    # the general rate laws: since expression laws joined them, the alternative-path
-    # kernel (which calls this for every dependent) ran 12x slower than before on
-    # dimerization with mass action going through them, 6x with this early return
-    # (`ssagrad bench ab --ref 2b39d57`); the rest of that regression is still open.
-    if net.rate_code[j] == MASS_ACTION:
-        return theta[net.rate_slots[j, 0]] * combinatorial(j, x, net)
-    return rate_factor(j, x, theta, net) * combinatorial(j, x, net)
+    return law_propensity(j, x, theta, law_fields(net))
 
 
 @njit(cache=True)
 def propensity_gradient(j, x, theta, net, out):
+    """Write ``d a_j(x) / d theta`` into ``out`` (see :func:`law_gradient`)."""
+    return law_gradient(j, x, theta, law_fields(net), out)
+
+
+@njit(cache=True)
+def law_gradient(j, x, theta, laws, out):
     """Write ``d a_j(x) / d theta`` into ``out`` (length of ``theta``, zeroed first).
 
-    Returns the propensity. Parameters used twice in one rate law accumulate.
+    ``laws`` is :func:`law_fields` of the network. Returns the propensity. Parameters
+    used twice in one rate law accumulate.
     """
+    code_of, slots, rate_species, r_ptr, r_species, r_coeff, ei, ef = laws
     for i in range(out.shape[0]):
         out[i] = 0.0
-    comb = combinatorial(j, x, net)
-    slots = net.rate_slots
-    code = net.rate_code[j]
+    comb = reactant_product(j, x, r_ptr, r_species, r_coeff)
+    code = code_of[j]
     if comb == 0.0:
         return 0.0
     if code == MASS_ACTION:
         out[slots[j, 0]] += comb
         return theta[slots[j, 0]] * comb
     if code == EXPRESSION:
-        ei, ef = net.expr_int, net.expr_float
         expression_gradient(j, x, theta, slots, ei, ef, comb, out)
         return expression_value(j, x, theta, ei, ef, 0.0) * comb
     v = theta[slots[j, 0]]
     big_k = theta[slots[j, 1]]
     n = theta[slots[j, 2]]
-    level = float(x[net.rate_species[j]])
+    level = float(x[rate_species[j]])
     kn = big_k**n
     if level <= 0.0 and n != 0.0:
         # x^n = 0 (n > 0): hill = 0 with zero derivatives; hillr = v.

@@ -36,7 +36,7 @@ from ._core import (
     waiting_time,
 )
 from ._network import KIND_GENERAL
-from ._propensity import combinatorial, propensity, propensity_gradient
+from ._propensity import law_fields, law_gradient, reactant_product
 from ._rng import rng_init_words, rng_uniform_words
 
 
@@ -66,10 +66,9 @@ def _gradient_slots(net, n_params):
 
 
 @njit(cache=True)
-def _hill_refresh(j, x, theta, net, gslot, scratch, a, grad):
-    """Recompute a Hill reaction's propensity ``a[j]`` and slot gradients ``grad[j, :]``."""
-    a[j] = propensity(j, x, theta, net)
-    propensity_gradient(j, x, theta, net, scratch)
+def _general_refresh(j, x, theta, laws, gslot, scratch, a, grad):
+    """Recompute a reaction's propensity ``a[j]`` and slot gradients ``grad[j, :]`` (any law)."""
+    a[j] = law_gradient(j, x, theta, laws, scratch)
     for k in range(gslot.shape[1]):
         p = gslot[j, k]
         grad[j, k] = scratch[p] if p >= 0 else 0.0
@@ -102,6 +101,8 @@ def score_trajectory(net, gslot, x0, times, seed, max_events, states, scores):
     dep_ptr, dep_index = net.dependency_ptr, net.dependency_index
     rate_code, theta = net.rate_code, net.theta
     kind, first, second, rate = net.kind, net.first, net.second, net.rate
+    laws = law_fields(net)
+    r_ptr, r_species, r_coeff = laws[3:6]
     scratch = np.empty(theta.shape[0])
     s0, s1, s2, s3 = rng_init_words(seed)  # the random stream, held in registers
     x = x0.copy()
@@ -134,11 +135,11 @@ def score_trajectory(net, gslot, x0, times, seed, max_events, states, scores):
                 a[i] = rate[i] * comb
                 grad[i, 0] = comb if gslot[i, 0] >= 0 else 0.0
             elif rate_code[i] == MASS_ACTION:
-                comb = combinatorial(i, x, net)
+                comb = reactant_product(i, x, r_ptr, r_species, r_coeff)
                 a[i] = rate[i] * comb
                 grad[i, 0] = comb if gslot[i, 0] >= 0 else 0.0
             else:
-                _hill_refresh(i, x, theta, net, gslot, scratch, a, grad)
+                _general_refresh(i, x, theta, laws, gslot, scratch, a, grad)
         a0 = propensity_sum(a)
         tau, s0, s1, s2, s3 = waiting_time(a0, s0, s1, s2, s3)
         t_next = t + tau

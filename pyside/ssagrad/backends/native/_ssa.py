@@ -38,6 +38,7 @@ from ._core import (
 from ._cr import choose, insert, new_table, regroup, resum
 from ._expression import fast_general, refresh_rational
 from ._nrm import reschedule, start_clocks
+from ._propensity import law_fields
 from ._rng import rng_init_words, rng_uniform_words
 from ._sorting import promote, search
 
@@ -64,6 +65,7 @@ def direct_trajectory(net, x0, times, seed, max_events, states):
     general = general_ptr[-1] > 0  # loop-invariant: mass-action networks skip the check
     ei, ef = net.expr_int, net.expr_float
     rational = fast_general(ei)  # loop-invariant: only whole-propensity rational forms
+    theta, general_index, laws = net.theta, net.general_index, law_fields(net)
     t, m, events = 0.0, 0, 0
     while True:
         a0 = propensity_sum(a)
@@ -81,9 +83,9 @@ def direct_trajectory(net, x0, times, seed, max_events, states):
         refresh_dependents(j, x, a, dep_ptr, dep_index, kind, first, second, rate)
         if general and general_ptr[j] < general_ptr[j + 1]:
             if rational:
-                refresh_rational(j, x, a, general_ptr, net.general_index, ei, ef)
+                refresh_rational(j, x, a, general_ptr, general_index, ei, ef)
             else:
-                refresh_general(j, x, a, net.theta, net)
+                refresh_general(j, x, a, theta, general_ptr, general_index, laws)
         t = t_next
         events += 1
 
@@ -103,6 +105,7 @@ def ssa_trajectory(net, method, x0, times, seed, max_events, states):
     n = a.shape[0]
     ei, ef = net.expr_int, net.expr_float
     rational = fast_general(ei)
+    theta, general_index, laws = net.theta, net.general_index, law_fields(net)
     saved = np.empty(n)  # the dependents' propensities before an event
     order = np.arange(n if method == SORTING else 0)
     size = n if method == NRM else 0
@@ -140,9 +143,9 @@ def ssa_trajectory(net, method, x0, times, seed, max_events, states):
         refresh_dependents(j, x, a, dep_ptr, dep_index, kind, first, second, rate)
         if general_ptr[j] < general_ptr[j + 1]:
             if rational:
-                refresh_rational(j, x, a, general_ptr, net.general_index, ei, ef)
+                refresh_rational(j, x, a, general_ptr, general_index, ei, ef)
             else:
-                refresh_general(j, x, a, net.theta, net)
+                refresh_general(j, x, a, theta, general_ptr, general_index, laws)
         if method == SORTING:
             a0 += dependents_change(j, a, dep_ptr, dep_index, saved)
         elif method == CR:
