@@ -19,7 +19,7 @@ import numpy as np
 from .. import _exprcode, models
 from ..network import Network, Reaction
 from ..simulate import simulate
-from .timing import best_of
+from .timing import best_of_interleaved
 
 #: (zoo model, horizon, trajectories).
 WORKLOADS = (("dimerization", 400.0, 200), ("negative_feedback", 1000.0, 200))
@@ -79,8 +79,8 @@ def _built(net: Network, params: dict, recognise: bool) -> Network:
     return net
 
 
-def run(scale: float = 1.0, repeats: int = 3) -> list[Row]:
-    """Time each workload in the three forms (one thread)."""
+def run(scale: float = 1.0, repeats: int = 5) -> list[Row]:
+    """Time each workload in the four forms (one thread), interleaved round by round."""
     rows = []
     for name, horizon, n_base in WORKLOADS:
         model = models.get(name)
@@ -94,11 +94,14 @@ def run(scale: float = 1.0, repeats: int = 3) -> list[Row]:
             bytecode = _built(as_expressions(model.network), model.params, recognise=False)
         finally:
             _exprcode.MAX_TERMS = saved
-        for form, net in (("mass action", model.network), ("expressions", recognised),
-                          ("expressions, no recognition (rational)", rational),
-                          ("expressions, no recognition (bytecode)", bytecode)):  # fmt: skip
-            call = partial(simulate, net, model.params, model.x0, times, n=n, seed=1, threads=1)
-            seconds, ds = best_of(repeats, call)
+        nets = {"mass action": model.network, "expressions": recognised,
+                "expressions, no recognition (rational)": rational,
+                "expressions, no recognition (bytecode)": bytecode}  # fmt: skip
+        calls = {
+            form: partial(simulate, net, model.params, model.x0, times, n=n, seed=1, threads=1)
+            for form, net in nets.items()
+        }
+        for form, (seconds, ds) in best_of_interleaved(repeats, calls).items():
             rows.append(Row(name, form, int(ds.events.sum()), seconds))
     return rows
 

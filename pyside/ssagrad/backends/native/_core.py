@@ -113,7 +113,9 @@ def initial_propensities(x, net, a):
 def refresh_dependents(j, x, a, dep_ptr, dep_index, kind, first, second, rate):
     """Recompute the elementary mass-action propensities that reaction ``j`` may change.
 
-    ``kind``, ``first``, ``second`` and ``rate`` are the fields of the
+    ``dep_ptr``/``dep_index`` list them: the network's ``elementary_ptr`` and
+    ``elementary_index`` (or the whole dependency graph, whose other entries are
+    skipped). ``kind``, ``first``, ``second`` and ``rate`` are the fields of the
     :class:`~._network.KernelNetwork` of those names. Elementary mass action is written
     out here, in the loop (as a helper of its own it is not inlined, and the call costs
     three times the arithmetic). Dependents with other rate laws are left to

@@ -311,35 +311,52 @@ def fast_general(ei):
     return ei[H_FAST] == 1
 
 
+@njit(cache=True)
+def fast_tables(ei):
+    """Where the fast path's tables start in ``ei``, for :func:`refresh_rational`.
+
+    ``(ranges, term species pointers, species, powers, coefficient shift)``, read once
+    per trajectory: inside the loop every read of ``ei`` is repeated each event (the
+    compiler cannot tell that the propensity writes do not change it).
+    """
+    return ei[H_RANGE], ei[H_FAST_PTR], ei[H_FAST_SPECIES], ei[H_FAST_POW], ei[H_TERMS]
+
+
 @njit(cache=True, inline="always")
-def refresh_rational(j, x, a, general_ptr, general_index, ei, ef):
+def fast_term(q, x, ei, ef, shift, ptr, sp_at, pow_at):
+    """Term ``q`` of the fast path at state ``x``: its coefficient times its species powers."""
+    m = ef[shift + q]
+    for f in range(ei[ptr + q], ei[ptr + q + 1]):
+        v = float(x[ei[sp_at + f]])
+        m *= v
+        for _ in range(1, ei[pow_at + f]):
+            m *= v
+    return m
+
+
+@njit(cache=True, inline="always")
+def refresh_rational(j, x, a, general_ptr, general_index, ei, ef, tables):
     """``a[i]`` for the general dependents of ``j``, all whole-propensity rational forms.
 
     The direct and the other exact loops call this instead of ``refresh_general`` when
     every general law of the network is such a form (:data:`H_FAST`): it takes no
     network tuple and reads the coefficients with the parameters of ``net.theta``
-    already multiplied in, so it is a few products per term. Inlined by Numba (left to
-    LLVM, the call was not inlined and cost ~60 ns per event).
+    already multiplied in (at ``shift``), so it is a few products per term. Inlined by
+    Numba (left to LLVM, the call was not inlined and cost ~60 ns per event).
     """
-    ranges, ptr, sp_at, pow_at = ei[H_RANGE], ei[H_FAST_PTR], ei[H_FAST_SPECIES], ei[H_FAST_POW]
-    shift = ei[H_TERMS]  # the coefficients with the parameters of net.theta multiplied in
+    ranges, ptr, sp_at, pow_at, shift = tables  # fast_tables(ei)
     for p in range(general_ptr[j], general_ptr[j + 1]):
         i = general_index[p]
         lo, mid, hi = ei[ranges + 3 * i], ei[ranges + 3 * i + 1], ei[ranges + 3 * i + 2]
-        num, den = 0.0, 1.0 if mid == hi else 0.0
-        for q in range(lo, hi):  # written out: a call per term would not be inlined
-            m = ef[shift + q]
-            for f in range(ei[ptr + q], ei[ptr + q + 1]):
-                v = float(x[ei[sp_at + f]])
-                m *= v
-                for _ in range(1, ei[pow_at + f]):
-                    m *= v
-            if q < mid:
-                num += m
-            else:
-                den += m
-        value = num / den if den != 0.0 else 0.0
-        a[i] = value if value > 0.0 else 0.0
+        num = 0.0
+        for q in range(lo, mid):
+            num += fast_term(q, x, ei, ef, shift, ptr, sp_at, pow_at)
+        if mid < hi:  # a polynomial (no denominator terms) skips the division by 1
+            den = 0.0
+            for q in range(mid, hi):
+                den += fast_term(q, x, ei, ef, shift, ptr, sp_at, pow_at)
+            num = num / den if den != 0.0 else 0.0
+        a[i] = num if num > 0.0 else 0.0
 
 
 @njit(cache=True)

@@ -39,10 +39,12 @@ class KernelNetwork(NamedTuple):
     The first eleven fields are those of :class:`~ssagrad.network.NetworkArrays` (CSR
     reactants, changes and dependency graph; rate-law codes, species and slots);
     ``general_ptr``/``general_index`` list, in CSR, the dependents of each reaction whose
-    rate law is not elementary mass action. ``kind``, ``first`` and ``second`` classify
-    each reaction for the written-out elementary mass-action propensities; ``theta``
-    holds the constants (parameters, then literals) and ``rate[j] = theta[rate_slots[j, 0]]``
-    the rate constant of reaction ``j``. ``expr_int``/``expr_float`` are the expression
+    rate law is not elementary mass action, ``elementary_ptr``/``elementary_index`` the
+    others (the dependency graph itself when every law is elementary). ``kind``,
+    ``first`` and ``second`` classify each reaction for the written-out elementary
+    mass-action propensities; ``theta`` holds the constants (parameters, then literals)
+    and ``rate[j] = theta[rate_slots[j, 0]]`` the rate constant of reaction ``j``.
+    ``expr_int``/``expr_float`` are the expression
     tables of :class:`ssagrad._lowering.ExpressionTables`, packed (see
     :func:`~._expression.pack`).
     """
@@ -60,6 +62,8 @@ class KernelNetwork(NamedTuple):
     dependency_index: np.ndarray
     general_ptr: np.ndarray
     general_index: np.ndarray
+    elementary_ptr: np.ndarray
+    elementary_index: np.ndarray
     kind: np.ndarray
     first: np.ndarray
     second: np.ndarray
@@ -131,11 +135,13 @@ def _elementary_expression(arrays: NetworkArrays, j: int) -> tuple[int, int, int
     return None
 
 
-def _general_dependents(arrays: NetworkArrays, kind: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The dependency graph restricted to dependents of :data:`KIND_GENERAL` (CSR)."""
-    keep = kind[arrays.dependency_index] == KIND_GENERAL
-    owner = np.repeat(np.arange(kind.shape[0]), np.diff(arrays.dependency_ptr))
-    counts = np.bincount(owner[keep], minlength=kind.shape[0])
+def _dependents(arrays: NetworkArrays, keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The dependency graph restricted to the entries where ``keep`` holds (CSR)."""
+    if keep.all():
+        return arrays.dependency_ptr, arrays.dependency_index
+    n_reactions = arrays.dependency_ptr.shape[0] - 1
+    owner = np.repeat(np.arange(n_reactions), np.diff(arrays.dependency_ptr))
+    counts = np.bincount(owner[keep], minlength=n_reactions)
     ptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
     return ptr, np.ascontiguousarray(arrays.dependency_index[keep])
 
@@ -168,7 +174,8 @@ def _structure(arrays: NetworkArrays) -> tuple[np.ndarray, ...]:
             np.ascontiguousarray(arrays.rate_slots),
             arrays.dependency_ptr,
             arrays.dependency_index,
-            *_general_dependents(arrays, kind),
+            *_dependents(arrays, kind[arrays.dependency_index] == KIND_GENERAL),
+            *_dependents(arrays, kind[arrays.dependency_index] != KIND_GENERAL),
             kind,
             first,
             second,

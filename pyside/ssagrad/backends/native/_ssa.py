@@ -36,7 +36,7 @@ from ._core import (
     waiting_time,
 )
 from ._cr import choose, insert, new_table, regroup, resum
-from ._expression import fast_general, refresh_rational
+from ._expression import fast_general, fast_tables, refresh_rational
 from ._nrm import reschedule, start_clocks
 from ._propensity import law_fields
 from ._rng import rng_init_words, rng_uniform_words
@@ -65,7 +65,9 @@ def direct_trajectory(net, x0, times, seed, max_events, states):
     general = general_ptr[-1] > 0  # loop-invariant: mass-action networks skip the check
     ei, ef = net.expr_int, net.expr_float
     rational = fast_general(ei)  # loop-invariant: only whole-propensity rational forms
+    tables = fast_tables(ei)
     theta, general_index, laws = net.theta, net.general_index, law_fields(net)
+    elementary_ptr, elementary_index = net.elementary_ptr, net.elementary_index
     t, m, events = 0.0, 0, 0
     while True:
         a0 = propensity_sum(a)
@@ -80,10 +82,10 @@ def direct_trajectory(net, x0, times, seed, max_events, states):
         u, s0, s1, s2, s3 = rng_uniform_words(s0, s1, s2, s3)
         j = select(a, u * a0)
         fire(j, x, change_ptr, change_species, change_delta)
-        refresh_dependents(j, x, a, dep_ptr, dep_index, kind, first, second, rate)
+        refresh_dependents(j, x, a, elementary_ptr, elementary_index, kind, first, second, rate)
         if general and general_ptr[j] < general_ptr[j + 1]:
             if rational:
-                refresh_rational(j, x, a, general_ptr, general_index, ei, ef)
+                refresh_rational(j, x, a, general_ptr, general_index, ei, ef, tables)
             else:
                 refresh_general(j, x, a, theta, general_ptr, general_index, laws)
         t = t_next
@@ -105,7 +107,9 @@ def ssa_trajectory(net, method, x0, times, seed, max_events, states):
     n = a.shape[0]
     ei, ef = net.expr_int, net.expr_float
     rational = fast_general(ei)
+    tables = fast_tables(ei)
     theta, general_index, laws = net.theta, net.general_index, law_fields(net)
+    elementary_ptr, elementary_index = net.elementary_ptr, net.elementary_index
     saved = np.empty(n)  # the dependents' propensities before an event
     order = np.arange(n if method == SORTING else 0)
     size = n if method == NRM else 0
@@ -140,10 +144,10 @@ def ssa_trajectory(net, method, x0, times, seed, max_events, states):
                 j, s0, s1, s2, s3 = choose(a, u * a0, table, members, group_total, s0, s1, s2, s3)
         fire(j, x, change_ptr, change_species, change_delta)
         save_dependents(j, a, dep_ptr, dep_index, saved)
-        refresh_dependents(j, x, a, dep_ptr, dep_index, kind, first, second, rate)
+        refresh_dependents(j, x, a, elementary_ptr, elementary_index, kind, first, second, rate)
         if general_ptr[j] < general_ptr[j + 1]:
             if rational:
-                refresh_rational(j, x, a, general_ptr, general_index, ei, ef)
+                refresh_rational(j, x, a, general_ptr, general_index, ei, ef, tables)
             else:
                 refresh_general(j, x, a, theta, general_ptr, general_index, laws)
         if method == SORTING:
