@@ -22,6 +22,7 @@ import numpy as np
 
 from ..estimators._samples import GradientSamples
 from ._bound import BoundLoss, group_bounds
+from ._w1_score import fused_evaluation
 from .losses import BlackBox
 
 #: Groups of the delete-a-group jackknife of the loss value.
@@ -110,6 +111,10 @@ def evaluate(
         return Evaluation(value, se, np.asarray(grad, dtype=np.float64))
     if samples.states is None:
         return _evaluate_distribution(samples, loss)
+    n_all = samples.states.shape[0] + (0 if pool is None else pool.shape[0])
+    fused = fused_evaluation(samples, loss, pool, min(JACKKNIFE_GROUPS, n_all))
+    if fused is not None:  # W1 with score samples, compiled (same formulas)
+        return Evaluation(*fused)
     cells = _cells(samples, pool)
     tallies = loss.tally(cells, min(JACKKNIFE_GROUPS, cells.shape[0]))
     value, se = _jackknifed(loss, tallies, cells.shape[0])

@@ -77,6 +77,8 @@ def pack(tables, fast: bool) -> np.ndarray:
 def coefficients(tables, theta: np.ndarray) -> np.ndarray:
     """``expr_float``: the term coefficients, then the same with the parameters multiplied in."""
     coef = np.asarray(tables.term_coef, dtype=np.float64)
+    if coef.size == 0:  # no expression laws (a fit builds this every step)
+        return np.zeros(0)
     fast = coef.copy()
     var, power = tables.factor_var, tables.factor_pow
     owner = np.repeat(np.arange(coef.shape[0]), np.diff(tables.term_ptr))
