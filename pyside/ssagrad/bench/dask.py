@@ -1,9 +1,9 @@
 """``ssagrad bench dask``: ensembles on a Dask LocalCluster against native threads.
 
 The telegraph model to ``t = 10`` for ``10^5`` trajectories (``scale`` multiplies it),
-timed best-of-3 in one process: the native threaded kernel with 1 and with 2 threads,
-and the same ensemble on a ``LocalCluster`` of 1 and of 2 single-threaded worker
-processes (default chunking). Two workloads:
+timed in one process, best of 5 rounds in which every configuration runs once in turn:
+the native threaded kernel with 1 and with 2 threads, and the same ensemble on a
+``LocalCluster`` of 1 and of 2 single-threaded worker processes (default chunking). Two workloads:
 
 * **gathered**: the whole ensemble (``sample x time x species`` counts) back in the
   calling process, ``simulate(..., client=)``; Dask pays for moving it;
@@ -25,7 +25,7 @@ import numpy as np
 
 from .. import models
 from ..simulate import simulate
-from .timing import best_of
+from .timing import best_of_interleaved
 
 #: Trajectories of the workload at scale 1.
 TRAJECTORIES = 100_000
@@ -62,14 +62,20 @@ def _workloads(model, n: int, **where) -> dict:
     def reduced():
         if "client" in where:
             lazy = simulate(model, n=n, seed=1, lazy=True, on_max_events="flag", **where)
-            return lazy.x.mean("sample").values
+            with where["client"].as_current():  # two clients live at once: use this one
+                return lazy.x.mean("sample").values
         return simulate(model, n=n, seed=1, **where).x.mean("sample").values
 
     return {"gathered": gathered, "reduced": reduced}
 
 
-def run(scale: float = 1.0, repeats: int = 3) -> list[DaskRow]:
-    """Time the workloads natively and on local Dask clusters (see the module docstring)."""
+def run(scale: float = 1.0, repeats: int = 5) -> list[DaskRow]:
+    """Time the workloads natively and on local Dask clusters (see the module docstring).
+
+    Both clusters are started first and every configuration is timed round by round
+    (native 1 and 2 threads, Dask 1 and 2 workers, ...; best of ``repeats``), so a
+    change in this machine's speed during the run slows all of them alike.
+    """
     from distributed import Client, LocalCluster
 
     model = models.telegraph()
@@ -77,29 +83,34 @@ def run(scale: float = 1.0, repeats: int = 3) -> list[DaskRow]:
     reference = simulate(model, n=n, seed=1)
     expected = {"gathered": reference.x.values, "reduced": reference.x.mean("sample").values}
     events = int(reference.events.sum())
-    rows = []
+    calls, labels = {}, {}
     for threads in (1, 2):
         for workload, call in _workloads(model, n, threads=threads).items():
-            seconds, _ = best_of(repeats, call)
-            rows.append(
-                DaskRow(f"native, {threads} thread(s)", workload, threads, seconds, n, events)
+            calls[f"native {threads} {workload}"] = call
+            labels[f"native {threads} {workload}"] = (
+                f"native, {threads} thread(s)",
+                workload,
+                threads,
             )
-    for workers in (1, 2):
-        with (
-            LocalCluster(
-                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
-            ) as cluster,
-            Client(cluster) as client,
-        ):
+    options = dict(threads_per_worker=1, processes=True, dashboard_address=None)
+    with (
+        LocalCluster(n_workers=1, **options) as one,
+        Client(one) as client_one,
+        LocalCluster(n_workers=2, **options) as two,
+        Client(two) as client_two,
+    ):
+        for workers, client in ((1, client_one), (2, client_two)):
             for workload, call in _workloads(model, n, client=client).items():
                 if not np.array_equal(call(), expected[workload]):  # also loads the kernels
                     raise AssertionError(
                         f"the Dask result ({workload}) differs from the native one"
                     )
-                seconds, _ = best_of(repeats, call)
+                key = f"dask {workers} {workload}"
+                calls[key] = call
                 what = f"Dask LocalCluster, {workers} worker process(es)"
-                rows.append(DaskRow(what, workload, workers, seconds, n, events))
-    return rows
+                labels[key] = (what, workload, workers)
+        timed = best_of_interleaved(repeats, calls)
+    return [DaskRow(*labels[key], seconds, n, events) for key, (seconds, _) in timed.items()]
 
 
 def format_table(rows: list[DaskRow]) -> str:
@@ -107,7 +118,7 @@ def format_table(rows: list[DaskRow]) -> str:
     native = {(r.workload, r.cores): r.seconds for r in rows if r.what.startswith("native")}
     lines = [
         f"telegraph to t = 10, {rows[0].trajectories:,} trajectories, "
-        f"{rows[0].events:,} SSA events; {os.cpu_count()} cores; best of 3",
+        f"{rows[0].events:,} SSA events; {os.cpu_count()} cores; best of 5, interleaved",
         "",
         "| workload | configuration | cores | wall s | trajectories/s | SSA events/s | vs native |",
         "|---|---|---:|---:|---:|---:|---:|",
