@@ -221,13 +221,15 @@ def test_lazy_ensembles_are_split_across_the_workers_by_default(client):
 
 
 def test_integer_results_travel_narrow_and_come_back_as_int64(client):
-    from ssagrad.distributed._engine import _joined, _narrowed
+    from ssagrad.distributed._engine import _narrowed, _whole
 
     counts = np.array([[0, 300], [-5, 70_000]], dtype=np.int64)
     assert _narrowed(counts[:, :1]).dtype == np.int8 and _narrowed(counts).dtype == np.int32
     assert _narrowed(np.array([2**40])).dtype == np.int64
     assert _narrowed(np.array([0.5])).dtype == np.float64
-    joined = _joined([_narrowed(counts[:1]), _narrowed(counts[1:])])
+    joined = _whole(_narrowed(counts[:1]), 2)
+    joined[:1], joined[1:] = _narrowed(counts[:1]), _narrowed(counts[1:])
     assert joined.dtype == np.int64 and (joined == counts).all()
+    assert _whole(np.zeros((3, 2)), 5).shape == (5, 2)
     there = ssagrad.simulate(TG, n=3000, seed=4, client=client)
     assert there.x.dtype == np.int64 and there.events.dtype == np.int64

@@ -12,7 +12,6 @@ a dying worker is recomputed elsewhere from the same seeds.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -68,7 +67,7 @@ def run_chunk(
 ) -> tuple[np.ndarray, ...]:
     """On a worker: one kernel call on this worker's backend with its thread count; with
     ``narrow``, integer outputs in the narrowest integer type that holds them (less to
-    send back; :func:`_joined` widens them again)."""
+    send back; :meth:`DaskEngine._call` widens them again)."""
     engine = get_backend(backend)
     engine.set_threads(worker_threads())
     outputs = getattr(engine, kernel)(*args)
@@ -87,11 +86,10 @@ def _narrowed(array: np.ndarray) -> np.ndarray:
     return array
 
 
-def _joined(parts: Sequence[np.ndarray]) -> np.ndarray:
-    """The chunks' outputs along the trajectory axis, integers widened back to int64."""
-    if all(np.issubdtype(part.dtype, np.integer) for part in parts):
-        return np.concatenate(parts, axis=0, dtype=np.int64)
-    return np.concatenate(parts, axis=0)
+def _whole(part: np.ndarray, n: int) -> np.ndarray:
+    """An empty array for ``n`` trajectories of outputs like ``part`` (integers as int64)."""
+    dtype = np.int64 if np.issubdtype(part.dtype, np.integer) else part.dtype
+    return np.empty((n,) + part.shape[1:], dtype=dtype)
 
 
 class DaskEngine(Backend):
@@ -151,8 +149,17 @@ class DaskEngine(Backend):
                     run_chunk, self.name, kernel, tuple(chunk_args), True, pure=False
                 )
             )
-        parts = self.client.gather(futures)
-        return tuple(_joined(outputs) for outputs in zip(*parts, strict=True))
+        # Each chunk is copied into the result as soon as it is back (widened to int64
+        # where it travelled narrow), while the workers still compute the later ones.
+        joined = None
+        for number, future in enumerate(futures):
+            outputs = self.client.gather(future)
+            if joined is None:
+                joined = tuple(_whole(part, seeds.shape[0]) for part in outputs)
+            start = number * size
+            for whole, part in zip(joined, outputs, strict=True):
+                whole[start : start + part.shape[0]] = part
+        return joined
 
     def simulate(self, arrays: NetworkArrays, theta, x0, times, seeds, method, max_events, dt):
         self.require("tau" if method == "tau" else method, f"method {method!r}")
