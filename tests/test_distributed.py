@@ -233,3 +233,20 @@ def test_integer_results_travel_narrow_and_come_back_as_int64(client):
     assert _whole(np.zeros((3, 2)), 5).shape == (5, 2)
     there = ssagrad.simulate(TG, n=3000, seed=4, client=client)
     assert there.x.dtype == np.int64 and there.events.dtype == np.int64
+
+
+def test_dask_engine_computes_the_w1_score_reduction_locally(client):
+    """``w1_score`` (a fit step's loss) is a reduction of arrays the caller holds: the Dask
+    engine computes it in this process with its backend's kernel, same numbers."""
+    from ssagrad.backends import get_backend
+    from ssagrad.distributed._engine import DaskEngine
+
+    rng = np.random.default_rng(3)
+    tracked = rng.integers(0, 9, size=(40, 2, 1))
+    scores = rng.normal(size=(40, 2, 3))
+    cdf = np.cumsum(np.full((2, 1, 6), 1 / 6), axis=-1)
+    args = (tracked, np.zeros((0, 2, 1), dtype=np.int64), scores, cdf, 10, True)
+    here = get_backend("native").w1_score(*args)
+    there = DaskEngine(client).w1_score(*args)
+    assert here[0] == there[0] and here[1] == there[1] and (here[2] == there[2]).all()
+    assert DaskEngine(client).supports("w1_score")

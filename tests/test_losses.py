@@ -165,13 +165,9 @@ def test_feature_maps_see_the_time_axis_second_to_last(estimator):
     ("n", "pool", "baseline"),
     [(1000, None, "loo"), (37, None, "loo"), (7, None, "none"), (301, 450, "loo"), (5, 3, "loo")],
 )
-def test_compiled_w1_score_evaluation_equals_the_numpy_composition(
-    data, monkeypatch, n, pool, baseline
-):
-    """The fused W1/score path (``_w1_score``) gives the composition's value, se and
+def test_compiled_w1_score_evaluation_equals_the_numpy_composition(data, n, pool, baseline):
+    """The native backend's ``w1_score`` kernel gives the composition's value, se and
     gradient to rounding: jackknife groups, odd halves, pools, both baselines."""
-    from ssagrad.fitting import _compose
-
     samples = estimate(
         MODEL, PARAMS, times=TIMES, estimator="score", n=n, seed=4, baseline=baseline
     )
@@ -179,9 +175,8 @@ def test_compiled_w1_score_evaluation_equals_the_numpy_composition(
     if pool:
         cells = ssagrad.simulate(MODEL, PARAMS, times=TIMES, n=pool, seed=8).x.values
     bound = W1().bind(data, M_INDEX)
-    fused = evaluate(samples, bound, cells)
-    monkeypatch.setattr(_compose, "fused_evaluation", lambda *args: None)
-    reference = evaluate(samples, bound, cells)
+    fused = evaluate(samples, bound, cells, engine=ssagrad.backends.get_backend("native"))
+    reference = evaluate(samples, bound, cells)  # no engine: the NumPy composition
     assert fused.value == pytest.approx(reference.value, rel=1e-12)
     assert fused.value_se == pytest.approx(reference.value_se, rel=1e-9)
     np.testing.assert_allclose(fused.grad, reference.grad, rtol=1e-10, atol=1e-12)

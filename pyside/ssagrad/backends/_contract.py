@@ -31,7 +31,10 @@ SSA_METHODS = ("direct", "sorting", "nrm", "cr")
 #: :meth:`Backend.simulate_events`).
 NETWORK_FEATURES = ("expressions", "events")
 #: Every capability name: SSA methods, tau-leaping, the gradient kernels, network features.
-CAPABILITIES = (*SSA_METHODS, "tau", "score", "gumbel", "altpath", "cfd", *NETWORK_FEATURES)
+#: ``w1_score``: the compiled evaluation of the W1 loss on score samples (a fit's step).
+CAPABILITIES = (
+    *SSA_METHODS, "tau", "score", "gumbel", "altpath", "cfd", "w1_score", *NETWORK_FEATURES
+)  # fmt: skip
 #: A trajectory's total propensity exceeded ``rate_bound`` (``simulate_events`` only).
 STATUS_RATE_BOUND = 2
 #: An event assigned a negative or non-finite count (``simulate_events`` only).
@@ -248,3 +251,34 @@ class Backend(ABC):
         status : (N,) int64
         """
         raise unsupported(self, "cfd", "the coupled (cfd) kernel")
+
+    def w1_score(
+        self,
+        tracked: np.ndarray,
+        pool: np.ndarray,
+        scores: np.ndarray,
+        data_cdf: np.ndarray,
+        groups: int,
+        loo: bool,
+    ) -> tuple[float, float, np.ndarray]:
+        """The W1 loss of a fit step on score samples: value, jackknife se, gradient.
+
+        The formulas of :func:`ssagrad.fitting._compose.evaluate` for a
+        :class:`~ssagrad.fitting._bound.W1Bound` on score samples, compiled. A backend
+        without it leaves the evaluation to that NumPy composition.
+
+        Parameters
+        ----------
+        tracked : (N, T, S_obs) int64 observed counts of the gradient-tracked cells
+        pool : (M, T, S_obs) int64 forward-only cells (``M = 0``: cross-fitting)
+        scores : (N, T, P) float64 the tracked cells' scores
+        data_cdf : (T, S_obs, K) float64 the data's distribution functions
+        groups : int jackknife groups of all ``M + N`` cells
+        loo : bool subtract the leave-one-out baseline
+
+        Returns
+        -------
+        value, se : float
+        grad : (P,) float64
+        """
+        raise unsupported(self, "w1_score", "the compiled W1 evaluation")

@@ -279,7 +279,7 @@ def pooling(
                     cells = simulate(
                         model, TELEGRAPH_START, times=[10.0], n=pool, seed=seed * 1000 + 500 + rep
                     ).x.values
-                result = evaluate(samples, bound, cells)
+                result = evaluate(samples, bound, cells, engine=get_backend())
                 grads.append(result.grad)
                 ses.append(result.value_se)
             per_step = (time.perf_counter() - began) / repeats

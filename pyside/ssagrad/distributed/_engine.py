@@ -189,6 +189,16 @@ class DaskEngine(Backend):
         args = (arrays, theta_plus, theta_minus, x0, times, seeds, max_events)
         return self._call("coupled", args, 5)
 
+    def w1_score(self, tracked, pool, scores, data_cdf, groups, loo):
+        self.require("w1_score", "the compiled W1 evaluation")
+        # A reduction of arrays already here: computed in this process, not on a worker.
+        return _local_w1_score(self.name)(tracked, pool, scores, data_cdf, groups, loo)
+
+
+def _local_w1_score(name: str):
+    """The ``w1_score`` of backend ``name`` in this process (a reduction, done here)."""
+    return get_backend(name).w1_score
+
 
 def _default_backend() -> str:
     import os

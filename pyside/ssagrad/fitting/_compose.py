@@ -20,9 +20,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..backends import Backend
 from ..estimators._samples import GradientSamples
-from ._bound import BoundLoss, group_bounds
-from ._w1_score import fused_evaluation
+from ._bound import BoundLoss, W1Bound, group_bounds
 from .losses import BlackBox
 
 #: Groups of the delete-a-group jackknife of the loss value.
@@ -93,7 +93,10 @@ def black_box_value(loss: BlackBox, states: np.ndarray) -> tuple[float, float]:
 
 
 def evaluate(
-    samples: GradientSamples, loss: BoundLoss | BlackBox, pool: np.ndarray | None = None
+    samples: GradientSamples,
+    loss: BoundLoss | BlackBox,
+    pool: np.ndarray | None = None,
+    engine: Backend | None = None,
 ) -> Evaluation:
     """Value, standard error and gradient of ``loss`` from one estimator run.
 
@@ -104,6 +107,10 @@ def evaluate(
     loss : BoundLoss or BlackBox
     pool : (M, T, S) int64, optional
         Forward-only cells at the same parameters.
+    engine : Backend, optional
+        The run's backend: where it has the ``w1_score`` capability, the W1 loss on
+        score samples is evaluated by its compiled kernel (same formulas, same numbers
+        to rounding); otherwise, and for every other pair, by the NumPy composition.
     """
     if isinstance(loss, BlackBox):
         value, se = black_box_value(loss, _cells(samples, pool))
@@ -111,10 +118,8 @@ def evaluate(
         return Evaluation(value, se, np.asarray(grad, dtype=np.float64))
     if samples.states is None:
         return _evaluate_distribution(samples, loss)
-    n_all = samples.states.shape[0] + (0 if pool is None else pool.shape[0])
-    fused = fused_evaluation(samples, loss, pool, min(JACKKNIFE_GROUPS, n_all))
-    if fused is not None:  # W1 with score samples, compiled (same formulas)
-        return Evaluation(*fused)
+    if engine is not None and _compiled_pair(samples, loss, pool, engine):
+        return _compiled_w1_score(samples, loss, pool, engine)
     cells = _cells(samples, pool)
     tallies = loss.tally(cells, min(JACKKNIFE_GROUPS, cells.shape[0]))
     value, se = _jackknifed(loss, tallies, cells.shape[0])
@@ -127,6 +132,38 @@ def evaluate(
     else:
         grad = _cross_fitted_gradient(samples, loss, tallies)
     return Evaluation(value, se, grad)
+
+
+def _compiled_pair(samples, loss, pool, engine: Backend) -> bool:
+    """Whether ``engine``'s ``w1_score`` kernel serves this evaluation."""
+    from ..estimators._score import ScoreSamples
+
+    return (
+        type(loss) is W1Bound
+        and type(samples) is ScoreSamples
+        and (pool is not None or samples.states.shape[0] >= 4)  # else the n >= 4 error
+        and engine.supports("w1_score")
+    )
+
+
+def _compiled_w1_score(samples, loss: W1Bound, pool, engine: Backend) -> Evaluation:
+    """W1 of score samples by the backend's compiled kernel (see ``Backend.w1_score``)."""
+    observed = loss.observed
+    tracked = np.ascontiguousarray(samples.states[..., observed], dtype=np.int64)
+    if pool is None:
+        rest = np.zeros((0,) + tracked.shape[1:], dtype=np.int64)
+    else:
+        rest = np.ascontiguousarray(pool[..., observed], dtype=np.int64)
+    groups = min(JACKKNIFE_GROUPS, tracked.shape[0] + rest.shape[0])
+    value, se, grad = engine.w1_score(
+        tracked,
+        rest,
+        np.ascontiguousarray(samples.scores, dtype=np.float64),
+        np.ascontiguousarray(loss.data_cdf, dtype=np.float64),
+        groups,
+        samples.baseline == "loo",
+    )
+    return Evaluation(float(value), float(se), grad)
 
 
 def _evaluate_distribution(samples: GradientSamples, loss: BoundLoss) -> Evaluation:

@@ -158,7 +158,7 @@ def take_step(setup: FitSetup, context: Context, state: StartState) -> None:
             setup, context, theta, trajectory_seeds(seed, setup.pool, POOL_STREAM)
         )
         events = None if events is None else events + pool_events
-    result = evaluate(samples, context.loss, pool)
+    result = evaluate(samples, context.loss, pool, context.engine)
     value, grad = _penalised(setup, theta, result.value, result.grad)
     grad_u = grad[setup.free] * setup.transform.derivative(state.u)
     if not np.all(np.isfinite(grad_u)) or not np.isfinite(value):
@@ -226,7 +226,9 @@ def _candidate_loss(
 ) -> tuple[float, float, np.ndarray | None]:
     """Loss and se at ``theta`` on fresh cells (and the cells), or exactly."""
     if setup.estimator == "exact":
-        result = evaluate(estimate_at(setup, context, theta, 1, seed), context.loss)
+        result = evaluate(
+            estimate_at(setup, context, theta, 1, seed), context.loss, engine=context.engine
+        )
         return _penalised(setup, theta, result.value)[0], 0.0, None
     cells, _ = simulate_cells(setup, context, theta, trajectory_seeds(seed, setup.n_eval))
     if isinstance(context.loss, BlackBox):

@@ -37,9 +37,11 @@ __all__ = [
     "unavailable_reason",
 ]
 
-#: What the julia backend provides: every kernel of the contract, for mass-action and Hill
-#: laws (expression rate laws and events are native only: refused up front).
-JULIA_CAPABILITIES = tuple(c for c in CAPABILITIES if c not in NETWORK_FEATURES)
+#: What the julia backend provides: every simulation and gradient kernel of the contract,
+#: for mass-action and Hill laws (expression rate laws and events are native only:
+#: refused up front). A fit on it evaluates its W1 loss by the NumPy composition
+#: (``w1_score`` is native only).
+JULIA_CAPABILITIES = tuple(c for c in CAPABILITIES if c not in NETWORK_FEATURES and c != "w1_score")
 
 _I, _F = np.int64, np.float64
 

@@ -218,3 +218,8 @@ class NativeBackend(Backend):
             status,
         )
         return x_plus, x_minus, events, status
+
+    def w1_score(self, tracked, pool, scores, data_cdf, groups, loo):
+        from ._w1_score import w1_score_evaluation
+
+        return w1_score_evaluation(tracked, pool, scores, data_cdf, groups, loo)

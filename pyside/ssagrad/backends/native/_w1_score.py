@@ -1,6 +1,7 @@
 """The default fit's evaluation, compiled: the W1 loss on score-function samples.
 
-:func:`~ssagrad.fitting._compose.evaluate` composes a step's loss value, its jackknife
+The native backend's ``w1_score`` capability. :func:`~ssagrad.fitting._compose.evaluate`
+composes a step's loss value, its jackknife
 standard error and its gradient from NumPy pieces (tallies, distribution functions,
 surrogate tables, the estimator's per-sample contributions), each a pass over the whole
 ensemble with temporaries of its own. For the pair a fit uses by default (``loss="w1"``,
@@ -25,8 +26,6 @@ from __future__ import annotations
 
 import numpy as np
 from numba import njit
-
-from ._bound import W1Bound
 
 
 @njit(cache=True)
@@ -162,30 +161,3 @@ def w1_score_evaluation(tracked, pool, scores, data_cdf, groups, loo):
     tables[0] = _surrogate_table(tallies[groups], float(half), cdf)
     tables[1] = _surrogate_table(tallies[groups + 1], float(n - half), cdf)
     return value, se, _score_gradient(tracked, scores, tables, half, loo)
-
-
-def fused_evaluation(samples, loss, pool: np.ndarray | None, groups: int):
-    """``(value, se, grad)`` of ``loss`` on ``samples`` if this module serves the pair.
-
-    Served: a :class:`~ssagrad.fitting._bound.W1Bound` on score-function samples
-    (:class:`~ssagrad.estimators._score.ScoreSamples`); anything else returns None and
-    goes through the NumPy composition.
-    """
-    from ..estimators._score import ScoreSamples
-
-    if type(loss) is not W1Bound or type(samples) is not ScoreSamples:
-        return None
-    if pool is None and samples.states.shape[0] < 4:
-        return None  # the composition raises the error that cross-fitting needs n >= 4
-    observed = loss.observed
-    tracked = np.ascontiguousarray(samples.states[..., observed], dtype=np.int64)
-    if pool is None:
-        rest = np.zeros((0,) + tracked.shape[1:], dtype=np.int64)
-    else:
-        rest = np.ascontiguousarray(pool[..., observed], dtype=np.int64)
-    scores = np.ascontiguousarray(samples.scores, dtype=np.float64)
-    cdf = np.ascontiguousarray(loss.data_cdf, dtype=np.float64)
-    value, se, grad = w1_score_evaluation(
-        tracked, rest, scores, cdf, groups, samples.baseline == "loo"
-    )
-    return float(value), float(se), grad
