@@ -132,7 +132,7 @@ def test_selection_reports_the_reason_and_is_once_per_process(no_julia, monkeypa
         backends.get_backend("julia")
     assert backends.get_backend().name == "native"
     info = ssagrad.available_backends()["julia"]
-    native_only = set(backends.NETWORK_FEATURES)  # expression laws and events
+    native_only = set(backends.NETWORK_FEATURES) | {"w1_score"}  # laws, events, W1 kernel
     assert not info.available
     assert set(info.capabilities) == set(backends.CAPABILITIES) - native_only
     install_fake_julia(monkeypatch, no_julia)  # usable now, but native is in use
