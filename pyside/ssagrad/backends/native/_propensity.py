@@ -31,12 +31,14 @@ def binomial(count, r):
     return c
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def reactant_product(j, x, reactant_ptr, reactant_species, reactant_coeff):
     """``prod_s C(x_s, r_js)`` for reaction ``j`` at state ``x``, from the reactant CSR.
 
     Takes the three arrays it reads rather than the network: a call that is not inlined
-    and passes the whole network tuple costs a reference count per array.
+    and passes the whole network tuple costs a reference count per array. Inlined by
+    Numba (``inline="always"``): left to LLVM it was not inlined into the
+    alternative-path loop, which then ran 1.2-1.4x slower (in-process A/B).
     """
     comb = 1.0
     for p in range(reactant_ptr[j], reactant_ptr[j + 1]):
