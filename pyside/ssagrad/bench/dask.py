@@ -83,15 +83,10 @@ def run(scale: float = 1.0, repeats: int = 5) -> list[DaskRow]:
     reference = simulate(model, n=n, seed=1)
     expected = {"gathered": reference.x.values, "reduced": reference.x.mean("sample").values}
     events = int(reference.events.sum())
-    calls, labels = {}, {}
+    calls = {}  # (configuration, workload, cores) -> call
     for threads in (1, 2):
         for workload, call in _workloads(model, n, threads=threads).items():
-            calls[f"native {threads} {workload}"] = call
-            labels[f"native {threads} {workload}"] = (
-                f"native, {threads} thread(s)",
-                workload,
-                threads,
-            )
+            calls[f"native, {threads} thread(s)", workload, threads] = call
     options = dict(threads_per_worker=1, processes=True, dashboard_address=None)
     with (
         LocalCluster(n_workers=1, **options) as one,
@@ -105,12 +100,10 @@ def run(scale: float = 1.0, repeats: int = 5) -> list[DaskRow]:
                     raise AssertionError(
                         f"the Dask result ({workload}) differs from the native one"
                     )
-                key = f"dask {workers} {workload}"
-                calls[key] = call
                 what = f"Dask LocalCluster, {workers} worker process(es)"
-                labels[key] = (what, workload, workers)
+                calls[what, workload, workers] = call
         timed = best_of_interleaved(repeats, calls)
-    return [DaskRow(*labels[key], seconds, n, events) for key, (seconds, _) in timed.items()]
+    return [DaskRow(*key, seconds, n, events) for key, (seconds, _) in timed.items()]
 
 
 def format_table(rows: list[DaskRow]) -> str:

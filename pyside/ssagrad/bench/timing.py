@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 import timeit
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from typing import Any
 
 #: Least seconds per measured batch: :meth:`timeit.Timer.autorange` picks the number of
@@ -34,19 +34,12 @@ def best_of(
     >>> out, seconds > 0
     (499500, True)
     """
-    _, out = first_call(func)
-    timer = timeit.Timer(func)
-    number = 1
-    if min_seconds > 0:
-        number, _ = timer.autorange()
-        if min_seconds != TIMING_SECONDS:  # autorange aims at 0.2 s: rescale
-            number = max(1, round(number * min_seconds / TIMING_SECONDS))
-    return min(timer.repeat(repeat=repeats, number=number)) / number, out
+    return best_of_interleaved(repeats, {"call": func}, min_seconds)["call"]
 
 
 def best_of_interleaved(
-    repeats: int, funcs: dict[str, Callable[[], Any]], min_seconds: float = TIMING_SECONDS
-) -> dict[str, tuple[float, Any]]:
+    repeats: int, funcs: dict[Hashable, Callable[[], Any]], min_seconds: float = TIMING_SECONDS
+) -> dict[Hashable, tuple[float, Any]]:
     """:func:`best_of` for several functions, their batches interleaved round by round.
 
     Each round times one batch of every function in turn, so a machine that gets busier

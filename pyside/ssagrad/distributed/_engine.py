@@ -192,12 +192,7 @@ class DaskEngine(Backend):
     def w1_score(self, tracked, pool, scores, data_cdf, groups, loo):
         self.require("w1_score", "the compiled W1 evaluation")
         # A reduction of arrays already here: computed in this process, not on a worker.
-        return _local_w1_score(self.name)(tracked, pool, scores, data_cdf, groups, loo)
-
-
-def _local_w1_score(name: str):
-    """The ``w1_score`` of backend ``name`` in this process (a reduction, done here)."""
-    return get_backend(name).w1_score
+        return get_backend(self.name).w1_score(tracked, pool, scores, data_cdf, groups, loo)
 
 
 def _default_backend() -> str:

@@ -46,10 +46,7 @@ class NativeBackend(Backend):
                 "this kernel ignores events and the time t in rate laws: a network with "
                 "either runs through simulate_events (ssagrad.simulate does so)"
             )
-        n = seeds.shape[0]
-        states = np.empty((n, times.shape[0], arrays.n_species), dtype=np.int64)
-        events = np.empty(n, dtype=np.int64)
-        status = np.empty(n, dtype=np.int64)
+        states, events, status = _trajectory_outputs(arrays, times, seeds)
         net = kernel_network(arrays, theta)
         if method == "tau":
             from ._tau import tau_ensemble
@@ -79,10 +76,7 @@ class NativeBackend(Backend):
     ) -> Kernels:
         from ._events import event_ensemble
 
-        n = seeds.shape[0]
-        states = np.empty((n, times.shape[0], arrays.n_species), dtype=np.int64)
-        events = np.empty(n, dtype=np.int64)
-        status = np.empty(n, dtype=np.int64)
+        states, events, status = _trajectory_outputs(arrays, times, seeds)
         t = arrays.expressions
         ev = (
             t.event_trigger,
@@ -223,3 +217,12 @@ class NativeBackend(Backend):
         from ._w1_score import w1_score_evaluation
 
         return w1_score_evaluation(tracked, pool, scores, data_cdf, groups, loo)
+
+
+def _trajectory_outputs(
+    arrays: NetworkArrays, times: np.ndarray, seeds: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Empty ``states`` (N, T, S), ``events`` (N,) and ``status`` (N,) for a simulation."""
+    n = seeds.shape[0]
+    states = np.empty((n, times.shape[0], arrays.n_species), dtype=np.int64)
+    return states, np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)

@@ -162,6 +162,7 @@ def _structure(arrays: NetworkArrays) -> tuple[np.ndarray, ...]:
     cached = arrays.__dict__.get("_kernel_structure")
     if cached is None:
         kind, first, second = _classify(arrays)
+        general = kind[arrays.dependency_index] == KIND_GENERAL  # per dependency entry
         cached = (
             arrays.reactant_ptr,
             arrays.reactant_species,
@@ -174,8 +175,8 @@ def _structure(arrays: NetworkArrays) -> tuple[np.ndarray, ...]:
             np.ascontiguousarray(arrays.rate_slots),
             arrays.dependency_ptr,
             arrays.dependency_index,
-            *_dependents(arrays, kind[arrays.dependency_index] == KIND_GENERAL),
-            *_dependents(arrays, kind[arrays.dependency_index] != KIND_GENERAL),
+            *_dependents(arrays, general),
+            *_dependents(arrays, ~general),
             kind,
             first,
             second,
