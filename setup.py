@@ -14,6 +14,6 @@ JULIA_FILES = ["Project.toml", "README.md", "src/*.jl", "ext/*.jl", "test/*.jl",
 setup(
     packages=[*find_packages("pyside"), "ssagrad._julia"],
     package_dir={"": "pyside", "ssagrad._julia": "julia"},
-    package_data={"ssagrad": ["juliapkg.json"], "ssagrad._julia": JULIA_FILES},
+    package_data={"ssagrad": ["juliapkg.json", "bench/c_direct.c"], "ssagrad._julia": JULIA_FILES},
     include_package_data=False,
 )

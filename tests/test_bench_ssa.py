@@ -50,3 +50,27 @@ def test_bioscrape_rate_convention_for_a_homodimer():
     # ours: a = k C(2, 2) = 1, so P(no event by t = 1) = exp(-1); a wrong factor 2 gives
     # exp(-2) or exp(-0.5)
     assert abs(survived - np.exp(-1.0)) < 4 * np.sqrt(np.exp(-1.0) * (1 - np.exp(-1.0)) / 4000)
+
+
+def test_the_c_reference_reproduces_the_direct_method_bit_for_bit():
+    """The C row of ``bench ssa`` runs ssagrad's algorithm: same states on every model."""
+    from ssagrad import models, simulate
+    from ssagrad.bench.c_reference import c_direct, compiler
+
+    if compiler() is None:
+        pytest.skip("no C compiler on PATH: bench ssa has no C reference row here")
+    for name, horizon, _ in ssa.WORKLOADS:
+        model = models.get(name)
+        times = np.linspace(0.0, horizon / 10, 11)
+        run = c_direct(model, times, 20, seed=4)
+        assert run is not None
+        assert np.array_equal(run(), simulate(model, times=times, n=20, seed=4).x.values), name
+
+
+def test_the_c_reference_declines_general_rate_laws():
+    from ssagrad import models, parse
+    from ssagrad.bench.c_reference import c_direct
+
+    network = parse("hill(P, w, K, 2), 0 --> P\nd, P --> 0")
+    model = models.Model("hill", network, {"w": 5.0, "K": 10.0, "d": 0.1}, {"P": 0}, 10.0)
+    assert c_direct(model, np.linspace(0.0, 1.0, 3), 2, seed=1) is None

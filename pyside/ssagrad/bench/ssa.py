@@ -2,21 +2,25 @@
 
 Every workload runs in one process, side by side: ssagrad's direct method on one thread
 and on every core (the parallel efficiency is the one-thread time over ``threads`` times
-the all-core time), GillesPy2's ``SSACSolver`` and bioscrape's Cython SSA on one thread.
-Events are counted by ssagrad on the same model, seeds and horizon.
+the all-core time), the same algorithm in C (:mod:`.c_reference`: the machine's floor for
+these random numbers), GillesPy2's ``SSACSolver`` and bioscrape's Cython SSA on one
+thread. Events are counted by ssagrad on the same model, seeds and horizon.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
+from typing import Any
 
 import numpy as np
 
 from .. import models
 from ..simulate import simulate
+from .c_reference import c_direct
 from .peers import bioscrape_simulator, gillespy2_model, have
-from .timing import TIMING_SECONDS, best_of
+from .timing import TIMING_SECONDS, best_of_interleaved
 
 #: (model name, horizon, trajectories) of the standard workloads; >= 1000 trajectories
 #: for the parallel efficiency.
@@ -25,6 +29,8 @@ WORKLOADS = (
     ("negative_feedback", 1000.0, 1000),
     ("multistate", 20.0, 1000),
 )
+#: Label of the C reference row (the same algorithm and random numbers, in C).
+C_REFERENCE = "C reference, same algorithm (1 thread)"
 
 
 @dataclass
@@ -43,28 +49,41 @@ class Row:
         return self.seconds / self.events * 1e9
 
 
-def _peer_rows(
-    name: str, model: models.Model, times: np.ndarray, n: int, events: int, repeats: int
-) -> list[Row]:
-    """GillesPy2 and bioscrape on the same workload, where installed."""
-    rows = []
+def _peer_calls(model: models.Model, times: np.ndarray, n: int) -> dict[str, Callable[[], Any]]:
+    """GillesPy2 and bioscrape on the same workload, where installed (labels -> calls)."""
+    calls: dict[str, Callable[[], Any]] = {}
     if have("gillespy2"):
         import gillespy2
 
         peer = gillespy2_model(model.network, model.params, model.x0, times)
         solver = gillespy2.SSACSolver(model=peer)  # compiles C++ once, not timed
-        call = partial(peer.run, solver=solver, number_of_trajectories=n, seed=1)
-        seconds, _ = best_of(repeats, call, TIMING_SECONDS)
-        rows.append(Row(name, "GillesPy2 SSACSolver (1 thread)", events, seconds))
+        calls["GillesPy2 SSACSolver (1 thread)"] = partial(
+            peer.run, solver=solver, number_of_trajectories=n, seed=1
+        )
     if have("bioscrape"):
-        run = bioscrape_simulator(model.network, model.params, model.x0, times)
-        seconds, _ = best_of(repeats, partial(run, n, 1), TIMING_SECONDS)
-        rows.append(Row(name, "bioscrape SSA (1 thread)", events, seconds))
-    return rows
+        run_peer = bioscrape_simulator(model.network, model.params, model.x0, times)
+        calls["bioscrape SSA (1 thread)"] = partial(run_peer, n, 1)
+    return calls
+
+
+def _c_reference_call(
+    model: models.Model, times: np.ndarray, n: int, expected: np.ndarray
+) -> dict[str, Callable[[], Any]]:
+    """The C reference (:mod:`.c_reference`), after checking its output equals ours."""
+    run_c = c_direct(model, times, n, seed=1)
+    if run_c is None:
+        return {}
+    if not np.array_equal(run_c(), expected):
+        raise RuntimeError("the C reference does not reproduce ssagrad's direct method")
+    return {C_REFERENCE: run_c}
 
 
 def run(scale: float = 1.0, repeats: int = 3, peers: bool = True) -> list[Row]:
     """Run the SSA workloads; return one row per (model, simulator).
+
+    The rows of a workload are timed interleaved, batch by batch
+    (:func:`~.timing.best_of_interleaved`), so a change in the machine's load affects
+    them alike.
 
     Parameters
     ----------
@@ -85,13 +104,18 @@ def run(scale: float = 1.0, repeats: int = 3, peers: bool = True) -> list[Row]:
         times = np.linspace(0.0, horizon, 101)
         ds = simulate(model, times=times, n=n, seed=1)
         events = int(ds.events.sum())
+        calls: dict[str, Callable[[], Any]] = {}
+        threads_of: dict[str, int] = {}
         for threads in sorted({1, numba.config.NUMBA_NUM_THREADS}):
-            call = partial(simulate, model, times=times, n=n, seed=1, threads=threads)
-            seconds, _ = best_of(repeats, call, TIMING_SECONDS)
             label = f"ssagrad direct ({threads} thread{'s' * (threads > 1)})"
-            rows.append(Row(name, label, events, seconds, threads))
+            calls[label] = partial(simulate, model, times=times, n=n, seed=1, threads=threads)
+            threads_of[label] = threads
+        calls.update(_c_reference_call(model, times, n, ds.x.values))
         if peers:
-            rows.extend(_peer_rows(name, model, times, n, events, repeats))
+            calls.update(_peer_calls(model, times, n))
+        timed = best_of_interleaved(repeats, calls, TIMING_SECONDS)
+        for label, (seconds, _) in timed.items():
+            rows.append(Row(name, label, events, seconds, threads_of.get(label, 1)))
     return rows
 
 

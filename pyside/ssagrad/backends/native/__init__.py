@@ -53,12 +53,12 @@ class NativeBackend(Backend):
 
             tau_ensemble(net, x0, times, seeds, dt, max_events, states, events, status)
             return states, events, status
-        from ._ssa import METHOD_CODES, direct_ensemble, ssa_ensemble
+        from ._ssa import METHOD_CODES, ssa_ensemble
 
         if method not in METHOD_CODES:  # validated above the seam
             raise ValueError(f"unknown method {method!r}")
         if method == "direct":
-            direct_ensemble(net, x0, times, seeds, max_events, states, events, status)
+            _direct(net, x0, times, seeds, max_events, states, events, status)
         else:
             code = METHOD_CODES[method]
             ssa_ensemble(net, code, x0, times, seeds, max_events, states, events, status)
@@ -217,6 +217,22 @@ class NativeBackend(Backend):
         from ._w1_score import w1_score_evaluation
 
         return w1_score_evaluation(tracked, pool, scores, data_cdf, groups, loo)
+
+
+def _direct(net, x0, times, seeds, max_events, states, events, status) -> None:
+    """The direct method: on the network's own kernel once it is hot, else the generic one
+    (:mod:`._specialised`; the results are the same)."""
+    from . import _specialised
+    from ._core import start
+    from ._ssa import direct_ensemble
+
+    own = _specialised.ensemble_for(net, x0.shape[0])
+    if own is not None:
+        _, a_start = start(net, x0)
+        own(x0, times, seeds, max_events, states, events, status, net.rate, a_start)
+    else:
+        direct_ensemble(net, x0, times, seeds, max_events, states, events, status)
+        _specialised.record(net, events)
 
 
 def _trajectory_outputs(
