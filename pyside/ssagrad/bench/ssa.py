@@ -2,9 +2,11 @@
 
 Every workload runs in one process, side by side: ssagrad's direct method on one thread
 and on every core (the parallel efficiency is the one-thread time over ``threads`` times
-the all-core time), the same algorithm in C (:mod:`.c_reference`: the machine's floor for
-these random numbers), GillesPy2's ``SSACSolver`` and bioscrape's Cython SSA on one
-thread. Events are counted by ssagrad on the same model, seeds and horizon.
+the all-core time; a hot small network runs on its own kernel, so the generic kernel
+has a row of its own), the same algorithm in C (:mod:`.c_reference`: the same random
+numbers and arithmetic, reading the network from arrays as the generic kernel does),
+GillesPy2's ``SSACSolver`` and bioscrape's Cython SSA on one thread. Events are counted
+by ssagrad on the same model, seeds and horizon.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from .. import models
+from ..backends.native import _specialised
 from ..simulate import simulate
 from .c_reference import c_direct
 from .peers import bioscrape_simulator, gillespy2_model, have
@@ -31,6 +34,8 @@ WORKLOADS = (
 )
 #: Label of the C reference row (the same algorithm and random numbers, in C).
 C_REFERENCE = "C reference, same algorithm (1 thread)"
+#: Label of the direct method on its generic kernel (see ``backends/native/_specialised``).
+GENERIC = "ssagrad direct, generic kernel (1 thread)"
 
 
 @dataclass
@@ -66,6 +71,16 @@ def _peer_calls(model: models.Model, times: np.ndarray, n: int) -> dict[str, Cal
     return calls
 
 
+def _generic_kernel(model: models.Model, times: np.ndarray, n: int) -> Any:
+    """The direct method on its generic kernel (a hot network's own kernel switched off)."""
+    switch = _specialised.SPECIALISE
+    _specialised.SPECIALISE = False
+    try:
+        return simulate(model, times=times, n=n, seed=1, threads=1)
+    finally:
+        _specialised.SPECIALISE = switch
+
+
 def _c_reference_call(
     model: models.Model, times: np.ndarray, n: int, expected: np.ndarray
 ) -> dict[str, Callable[[], Any]]:
@@ -78,7 +93,7 @@ def _c_reference_call(
     return {C_REFERENCE: run_c}
 
 
-def run(scale: float = 1.0, repeats: int = 3, peers: bool = True) -> list[Row]:
+def run(scale: float = 1.0, repeats: int = 5, peers: bool = True) -> list[Row]:
     """Run the SSA workloads; return one row per (model, simulator).
 
     The rows of a workload are timed interleaved, batch by batch
@@ -110,6 +125,7 @@ def run(scale: float = 1.0, repeats: int = 3, peers: bool = True) -> list[Row]:
             label = f"ssagrad direct ({threads} thread{'s' * (threads > 1)})"
             calls[label] = partial(simulate, model, times=times, n=n, seed=1, threads=threads)
             threads_of[label] = threads
+        calls[GENERIC] = partial(_generic_kernel, model, times, n)
         calls.update(_c_reference_call(model, times, n, ds.x.values))
         if peers:
             calls.update(_peer_calls(model, times, n))
