@@ -49,7 +49,7 @@ def _assert_identical(generic, own):
         assert np.array_equal(mine, theirs)
 
 
-@pytest.mark.parametrize("name", ["dimerization", "negative_feedback", "multistate", "sir"])
+@pytest.mark.parametrize("name", ["dimerization", "multistate"])
 def test_a_network_kernel_reproduces_the_generic_direct_method(tier, monkeypatch, name):
     model = models.get(name)
     times = np.linspace(0.0, model.t_end, 11)
@@ -68,7 +68,7 @@ def test_a_capped_run_is_identical_and_flagged(tier, monkeypatch):
 
 # The tier fixture is shared by the examples on purpose: kernels are kept per structure.
 @settings(
-    max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(networks(max_species=3, max_reactions=5, hill_laws=False, literal_rates=False), st.data())
 def test_random_mass_action_networks_run_identically(tier, monkeypatch, net, data):
