@@ -15,6 +15,7 @@ from ssagrad import models, parse
 from ssagrad.backends.native import NativeBackend, _specialised
 from ssagrad.backends.native._network import kernel_network
 from ssagrad.inputs import initial_state, parameter_vector
+from ssagrad.network import Network
 from ssagrad.seeding import trajectory_seeds
 
 
@@ -75,7 +76,7 @@ def test_random_mass_action_networks_run_identically(tier, monkeypatch, net, dat
     arrays = net.arrays()
     params = {p: data.draw(st.floats(0.0, 3.0), label=p) for p in net.parameters}
     kernel = kernel_network(arrays, arrays.theta(parameter_vector(net, params)))
-    assume(_specialised.eligible(kernel))
+    assume(_specialised.eligible(kernel, len(net.species)))
     x0 = {s: data.draw(st.integers(0, 20), label=s) for s in net.species}
     seed = data.draw(st.integers(0, 2**32), label="seed")
     outputs = _both(tier, monkeypatch, net, params, x0, [0.0, 0.5, 2.0], 12, seed, 5_000)
@@ -89,9 +90,9 @@ def test_a_network_is_compiled_only_once_it_is_hot(tier, monkeypatch):
     net = kernel_network(arrays, theta)
     monkeypatch.setattr(tier, "SPECIALISE_AFTER_EVENTS", 1_000)
     assert tier.ensemble_for(net, 1) is None
-    tier.record(net, np.array([600]))
+    tier.record(net, 1, np.array([600]))
     assert tier.ensemble_for(net, 1) is None  # 600 events: still cold
-    tier.record(net, np.array([400]))
+    tier.record(net, 1, np.array([400]))
     own = tier.ensemble_for(net, 1)
     assert own is not None and tier.ensemble_for(net, 1) is own  # compiled once
     other = kernel_network(arrays, theta * 2.0)  # other rate constants, same structure
@@ -104,8 +105,26 @@ def test_general_rate_laws_and_large_networks_stay_generic(tier, monkeypatch):
     hill = parse("hill(P, w, K, 2), 0 --> P\nd, P --> 0")
     arrays = hill.arrays()
     net = kernel_network(arrays, arrays.theta(np.array([1.0, 2.0, 0.1])))
-    assert not tier.eligible(net) and tier.ensemble_for(net, 1) is None
+    assert not tier.eligible(net, 1) and tier.ensemble_for(net, 1) is None
     lattice = models.diffusion_lattice(tier.MAX_REACTIONS + 2)
     arrays = lattice.network.arrays()
     net = kernel_network(arrays, arrays.theta(parameter_vector(lattice.network, lattice.params)))
-    assert not tier.eligible(net) and tier.ensemble_for(net, 1) is None
+    species = lattice.network.n_species
+    assert not tier.eligible(net, species) and tier.ensemble_for(net, species) is None
+    many = models.birth_death()
+    arrays = many.network.arrays()
+    net = kernel_network(arrays, arrays.theta(parameter_vector(many.network, many.params)))
+    assert tier.eligible(net, 1) and not tier.eligible(net, tier.MAX_SPECIES + 1)
+
+
+def test_a_species_no_reaction_touches_gets_its_own_kernel(tier, monkeypatch):
+    """Same reactions, one more (untouched) species: other code, so another kernel."""
+    one = parse("k, 0 --> X\nd, X --> 0")
+    two = Network(one.reactions, ("X", "Y"))
+    params = {"k": 2.0, "d": 0.5}
+    times = [0.0, 1.0, 3.0]
+    for network, x0 in ((one, {"X": 1}), (two, {"X": 1, "Y": 7})):
+        generic, own = _both(tier, monkeypatch, network, params, x0, times, 6, 2, 10_000)
+        _assert_identical(generic, own)
+    assert len(tier._KERNELS) == 2
+    assert (own[0][:, :, 1] == 7).all()

@@ -232,7 +232,7 @@ def _direct(net, x0, times, seeds, max_events, states, events, status) -> None:
         own(x0, times, seeds, max_events, states, events, status, net.rate, a_start)
     else:
         direct_ensemble(net, x0, times, seeds, max_events, states, events, status)
-        _specialised.record(net, events)
+        _specialised.record(net, x0.shape[0], events)
 
 
 def _trajectory_outputs(

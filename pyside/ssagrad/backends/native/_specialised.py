@@ -43,6 +43,8 @@ SPECIALISE_AFTER_EVENTS = 10_000_000
 #: Largest network written out (the branch per reaction grows the code with the size;
 #: beyond this, use the generic kernel or the large-network methods).
 MAX_REACTIONS = 32
+#: Most species written out (each is a local variable, written at every observation).
+MAX_SPECIES = 64
 
 _COUNTS: dict[str, int] = {}  # structure key -> generic events simulated so far
 _KERNELS: dict[str, Any] = {}  # structure key -> compiled ensemble function
@@ -50,20 +52,21 @@ _LOCK = threading.Lock()
 _FOLDER: list[Path] = []
 
 
-def eligible(net: KernelNetwork) -> bool:
+def eligible(net: KernelNetwork, n_species: int) -> bool:
     """Whether ``net`` can be written out: elementary mass action, at most
-    :data:`MAX_REACTIONS` reactions."""
+    :data:`MAX_REACTIONS` reactions and :data:`MAX_SPECIES` species."""
     n = net.rate.shape[0]
     return (
         0 < n <= MAX_REACTIONS
+        and 0 < n_species <= MAX_SPECIES
         and net.general_ptr[-1] == 0
         and bool(np.all((net.kind >= KIND_ZEROTH) & (net.kind <= KIND_DIMER)))
     )
 
 
-def structure_key(net: KernelNetwork) -> str:
+def structure_key(net: KernelNetwork, n_species: int) -> str:
     """A hash of everything the generated code bakes in (not the rate constants)."""
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(n_species.to_bytes(8, "little"))
     for field in STRUCTURE_FIELDS:
         array = np.ascontiguousarray(getattr(net, field), dtype=np.int64)
         digest.update(field.encode() + array.shape[0].to_bytes(8, "little") + array.tobytes())
@@ -88,9 +91,9 @@ def ensemble_for(net: KernelNetwork, n_species: int) -> Any | None:
 
     Call :func:`record` after each generic run so the tier can count its events.
     """
-    if not SPECIALISE or not eligible(net):
+    if not SPECIALISE or not eligible(net, n_species):
         return None
-    key = structure_key(net)
+    key = structure_key(net, n_species)
     kernel = _KERNELS.get(key)
     if kernel is None and _COUNTS.get(key, 0) >= SPECIALISE_AFTER_EVENTS:
         with _LOCK:
@@ -101,10 +104,10 @@ def ensemble_for(net: KernelNetwork, n_species: int) -> Any | None:
     return kernel
 
 
-def record(net: KernelNetwork, events: np.ndarray) -> None:
+def record(net: KernelNetwork, n_species: int, events: np.ndarray) -> None:
     """Count the events a generic direct-method run simulated for ``net``'s structure."""
-    if SPECIALISE and eligible(net):
-        key = structure_key(net)
+    if SPECIALISE and eligible(net, n_species):
+        key = structure_key(net, n_species)
         _COUNTS[key] = _COUNTS.get(key, 0) + int(events.sum())
 
 
