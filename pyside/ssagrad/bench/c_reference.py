@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 
 from .. import models
-from ..backends.native._network import KIND_GENERAL, kernel_network
-from ..backends.native._specialised import STRUCTURE_FIELDS
+from ..backends.native._network import kernel_network
+from ..backends.native._specialised import STRUCTURE_FIELDS, elementary
 from ..inputs import initial_state, parameter_vector
 from ..seeding import trajectory_seeds
 from ..simulate import DEFAULT_MAX_EVENTS
@@ -84,7 +84,7 @@ def c_direct(
     """
     arrays = model.network.arrays()
     net = kernel_network(arrays, arrays.theta(parameter_vector(model.network, model.params)))
-    if compiler() is None or np.any(net.kind == KIND_GENERAL):
+    if compiler() is None or not elementary(net):
         return None
     library = _library()
     if library is None:
@@ -96,9 +96,9 @@ def c_direct(
     events = np.empty(n, dtype=np.int64)
     fields = [np.ascontiguousarray(getattr(net, f), dtype=np.int64) for f in STRUCTURE_FIELDS]
     rate = np.ascontiguousarray(net.rate, dtype=np.float64)
+    sizes = (net.rate.shape[0], x0.shape[0])
 
     def run() -> np.ndarray:
-        sizes = (net.rate.shape[0], x0.shape[0])
         library.direct_ensemble(
             *map(ctypes.c_int64, sizes),
             *map(_pointer, (*fields, rate, x0, times)),

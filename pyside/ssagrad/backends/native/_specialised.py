@@ -50,18 +50,21 @@ _COUNTS: dict[str, int] = {}  # structure key -> generic events simulated so far
 _KERNELS: dict[str, Any] = {}  # structure key -> compiled ensemble function
 _LOCK = threading.Lock()
 _FOLDER: list[Path] = []
+_LAST: tuple = (None, 0, None)  # (network, species, key) of the last _key lookup
+
+
+def elementary(net: KernelNetwork) -> bool:
+    """Whether every rate law of ``net`` is elementary mass action (no general laws)."""
+    return net.general_ptr[-1] == 0 and bool(
+        np.all((net.kind >= KIND_ZEROTH) & (net.kind <= KIND_DIMER))
+    )
 
 
 def eligible(net: KernelNetwork, n_species: int) -> bool:
     """Whether ``net`` can be written out: elementary mass action, at most
     :data:`MAX_REACTIONS` reactions and :data:`MAX_SPECIES` species."""
     n = net.rate.shape[0]
-    return (
-        0 < n <= MAX_REACTIONS
-        and 0 < n_species <= MAX_SPECIES
-        and net.general_ptr[-1] == 0
-        and bool(np.all((net.kind >= KIND_ZEROTH) & (net.kind <= KIND_DIMER)))
-    )
+    return 0 < n <= MAX_REACTIONS and 0 < n_species <= MAX_SPECIES and elementary(net)
 
 
 def structure_key(net: KernelNetwork, n_species: int) -> str:
@@ -86,14 +89,26 @@ STRUCTURE_FIELDS = (
 )
 
 
+def _key(net: KernelNetwork, n_species: int) -> str | None:
+    """``net``'s structure key if it can be written out, else ``None``; the last answer is
+    kept, so a generic run's :func:`ensemble_for` and :func:`record` hash it once."""
+    global _LAST
+    last_net, last_species, last_key = _LAST
+    if last_net is net and last_species == n_species:  # ``is``: _LAST keeps ``net`` alive
+        return last_key
+    key = structure_key(net, n_species) if eligible(net, n_species) else None
+    _LAST = (net, n_species, key)
+    return key
+
+
 def ensemble_for(net: KernelNetwork, n_species: int) -> Any | None:
     """The compiled ensemble of ``net`` once it is hot, else ``None`` (use the generic one).
 
     Call :func:`record` after each generic run so the tier can count its events.
     """
-    if not SPECIALISE or not eligible(net, n_species):
+    key = _key(net, n_species) if SPECIALISE else None
+    if key is None:
         return None
-    key = structure_key(net, n_species)
     kernel = _KERNELS.get(key)
     if kernel is None and _COUNTS.get(key, 0) >= SPECIALISE_AFTER_EVENTS:
         with _LOCK:
@@ -106,8 +121,8 @@ def ensemble_for(net: KernelNetwork, n_species: int) -> Any | None:
 
 def record(net: KernelNetwork, n_species: int, events: np.ndarray) -> None:
     """Count the events a generic direct-method run simulated for ``net``'s structure."""
-    if SPECIALISE and eligible(net, n_species):
-        key = structure_key(net, n_species)
+    key = _key(net, n_species) if SPECIALISE else None
+    if key is not None:
         _COUNTS[key] = _COUNTS.get(key, 0) + int(events.sum())
 
 

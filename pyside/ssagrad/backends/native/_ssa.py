@@ -59,7 +59,7 @@ def direct_trajectory(net, x0, times, seed, max_events, states):
     """
     s0, s1, s2, s3 = rng_init_words(seed)  # the random stream, held in registers
     fields = hot_fields(net)
-    change_ptr, change_species, change_delta, dep_ptr, dep_index, general_ptr = fields[:6]
+    change_ptr, change_species, change_delta, _, _, general_ptr = fields[:6]
     kind, first, second, rate = fields[6:]
     x, a = start(net, x0)
     general = general_ptr[-1] > 0  # loop-invariant: mass-action networks skip the check
