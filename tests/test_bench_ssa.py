@@ -30,13 +30,25 @@ def test_run_times_every_workload_on_each_thread_count(monkeypatch):
 
 def test_cli_bench_ssa_without_peers_prints_the_table():
     result = subprocess.run(
-        [sys.executable, "-m", "ssagrad.cli", "bench", "ssa", "--scale", "0.01", "--no-peers"],
+        [
+            *(sys.executable, "-m", "ssagrad.cli", "bench", "ssa"),
+            *("--scale", "0.01", "--repeats", "1", "--no-peers"),
+        ],
         capture_output=True,
         text=True,
         timeout=600,
     )
     assert result.returncode == 0, result.stderr
     assert "| dimerization | ssagrad direct (1 thread) |" in result.stdout
+
+
+@pytest.mark.parametrize("repeats", ["0", "-2", "two"])
+def test_cli_bench_refuses_a_repeat_count_that_is_not_positive(repeats, capsys):
+    from ssagrad.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["bench", "ssa", "--repeats", repeats])
+    assert f"expected a positive integer, got '{repeats}'" in capsys.readouterr().err
 
 
 def test_bioscrape_rate_convention_for_a_homodimer():

@@ -250,3 +250,88 @@ def test_dask_engine_computes_the_w1_score_reduction_locally(client):
     there = DaskEngine(client).w1_score(*args)
     assert here[0] == there[0] and here[1] == there[1] and (here[2] == there[2]).all()
     assert DaskEngine(client).supports("w1_score")
+
+
+# --- gathered ensembles through shared memory (distributed/_shared.py) ---------------------
+
+
+def _mapped(array: np.ndarray) -> bool:
+    """Whether ``array`` is a view of a memory map (not an array of its own)."""
+    import mmap
+
+    while isinstance(array, np.ndarray | memoryview):
+        array = array.base if isinstance(array, np.ndarray) else array.obj
+    return isinstance(array, mmap.mmap)
+
+
+def test_workers_on_this_host_write_the_states_into_shared_memory(client):
+    from ssagrad.distributed import DaskEngine, _shared
+
+    if _shared.FOLDER is None or not _shared.FOLDER.is_dir():
+        pytest.skip("no /dev/shm on this machine: the shared path is not used here")
+    local = ssagrad.simulate(TG, n=3000, seed=5)
+    there = ssagrad.simulate(TG, n=3000, seed=5, client=client, chunk=700)
+    xr.testing.assert_identical(local, there)
+    from ssagrad.inputs import initial_state, parameter_vector
+    from ssagrad.seeding import trajectory_seeds
+
+    arrays = TG.network.arrays()
+    theta = arrays.theta(parameter_vector(TG.network, TG.params))
+    states, events, status = DaskEngine(client, chunk=700).simulate(
+        arrays,
+        theta,
+        initial_state(TG.network, TG.x0),
+        local.time.values,
+        trajectory_seeds(5, 3000),
+        "direct",
+        10**6,
+        0.0,
+    )
+    assert _mapped(states) and not _mapped(events)
+    assert (states == local.x.values).all() and (events == local.events.values).all()
+    assert not list(_shared.FOLDER.glob(f"ssagrad-{os.getpid()}-*"))  # no file left
+
+
+def test_chunks_sent_back_are_joined_with_those_in_the_shared_file(tmp_path, monkeypatch):
+    from ssagrad.distributed import _shared
+
+    monkeypatch.setattr(_shared, "FOLDER", tmp_path)
+    whole = np.arange(5 * 2 * 3, dtype=np.int64).reshape(5, 2, 3)
+    shared = _shared.SharedStates.create(whole.shape)
+    assert _shared.write_chunk(str(shared.path), 0, whole[:3])
+    joined = shared.result({3: whole[3:].astype(np.int8)})  # e.g. from another host
+    assert joined.dtype == np.int64 and (joined == whole).all() and not _mapped(joined)
+    assert not shared.path.exists()
+    # a worker that cannot see the file says so, and writes nothing
+    assert not _shared.write_chunk(str(tmp_path / "elsewhere.states"), 0, whole)
+    assert not (tmp_path / "elsewhere.states").exists()
+
+
+def test_no_shared_file_without_room_and_orphans_are_removed(tmp_path, monkeypatch):
+    from ssagrad.distributed import _shared
+
+    monkeypatch.setattr(_shared, "FOLDER", tmp_path)
+    monkeypatch.setattr(_shared, "HEADROOM", 1e30)
+    assert _shared.SharedStates.create((10, 2, 3)) is None
+    monkeypatch.setattr(_shared, "HEADROOM", 2.0)
+    gone = _ended_process_id()
+    orphan = tmp_path / f"ssagrad-{gone}-0123.states"
+    orphan.write_bytes(b"x")
+    mine = _shared.SharedStates.create((10, 2, 3))
+    assert mine is not None and mine.path.exists() and not orphan.exists()
+    assert (mine.result({}) == 0).all() and not mine.path.exists()
+    monkeypatch.setattr(_shared, "FOLDER", None)
+    assert _shared.SharedStates.create((10, 2, 3)) is None
+
+
+def _ended_process_id() -> int:
+    """The id of a process that has ended."""
+    import subprocess
+
+    done = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return int(done.stdout)

@@ -43,6 +43,14 @@ def _count(value: str) -> float:
     return float(value)
 
 
+def _positive_int(value: str) -> int:
+    """An argparse type: a positive integer, else a usage error naming the value."""
+    number = int(value) if value.strip().lstrip("+").isdigit() else 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value!r}")
+    return number
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     """Fit the telegraph model to synthetic data; save data, fit and figure."""
     import matplotlib
@@ -167,7 +175,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if args.what == "ssa":
         from .bench import ssa
 
-        table = ssa.format_table(ssa.run(scale=args.scale, peers=peers))
+        table = ssa.format_table(ssa.run(scale=args.scale, repeats=args.repeats, peers=peers))
     elif args.what == "fit":
         from .bench import fit_report
 
@@ -186,7 +194,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     elif args.what == "dask":
         from .bench import dask
 
-        table = dask.format_table(dask.run(scale=args.scale))
+        table = dask.format_table(dask.run(scale=args.scale, repeats=args.repeats), args.repeats)
     elif args.what == "ab":
         from .bench import ab
 
@@ -319,6 +327,9 @@ def build_parser() -> argparse.ArgumentParser:
         "what", choices=("ssa", "lattice", "estimators", "fit", "dask", "ab", "expressions")
     )
     bench.add_argument("--scale", type=float, default=1.0, help="workload size factor")
+    bench.add_argument(
+        "--repeats", type=_positive_int, default=5, help="ssa, dask: timed rounds, best counts"
+    )
     bench.add_argument(
         "--no-peers", action="store_true", help="skip GillesPy2, bioscrape, stochastix"
     )

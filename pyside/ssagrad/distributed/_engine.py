@@ -18,6 +18,7 @@ import numpy as np
 
 from ..backends import Backend, available_backends, get_backend
 from ..network import NetworkArrays
+from ._shared import SharedStates, write_chunk
 
 #: Least trajectories per chunk when the chunk size is chosen automatically.
 MIN_CHUNK = 256
@@ -63,15 +64,28 @@ def worker_threads() -> int | None:
 
 
 def run_chunk(
-    backend: str | None, kernel: str, args: tuple, narrow: bool = False
-) -> tuple[np.ndarray, ...]:
-    """On a worker: one kernel call on this worker's backend with its thread count; with
-    ``narrow``, integer outputs in the narrowest integer type that holds them (less to
-    send back; :meth:`DaskEngine._call` widens them again)."""
+    backend: str | None,
+    kernel: str,
+    args: tuple,
+    narrow: bool = False,
+    shared: tuple[str, int] | None = None,
+) -> tuple[np.ndarray | None, ...]:
+    """On a worker: one kernel call on this worker's backend with its thread count.
+
+    With ``narrow``, integer outputs travel in the narrowest integer type that holds them
+    (less to send back; :meth:`DaskEngine._call` widens them again). With ``shared``
+    (a :class:`~._shared.SharedStates` file and the chunk's first trajectory), the first
+    output is written into that file if this worker can see it, and ``None`` travels in
+    its place.
+    """
     engine = get_backend(backend)
     engine.set_threads(worker_threads())
-    outputs = getattr(engine, kernel)(*args)
-    return tuple(_narrowed(output) for output in outputs) if narrow else outputs
+    outputs = tuple(getattr(engine, kernel)(*args))
+    if shared is not None and write_chunk(*shared, outputs[0]):
+        outputs = (None, *outputs[1:])
+    if not narrow:
+        return outputs
+    return tuple(None if output is None else _narrowed(output) for output in outputs)
 
 
 def _narrowed(array: np.ndarray) -> np.ndarray:
@@ -140,26 +154,53 @@ class DaskEngine(Backend):
     def _call(self, kernel: str, args: tuple, seed_position: int) -> tuple[np.ndarray, ...]:
         seeds = args[seed_position]
         size = self._chunk_size(seeds.shape[0])
+        shared = None
+        if kernel == "simulate":  # (states, events, status): states through shared memory
+            x0, times = args[2], args[3]
+            shared = SharedStates.create((seeds.shape[0], times.shape[0], x0.shape[0]))
         futures = []
         for start in range(0, seeds.shape[0], size):
             chunk_args = list(args)
             chunk_args[seed_position] = seeds[start : start + size]
+            into = None if shared is None else (str(shared.path), start)
             futures.append(
                 self.client.submit(
-                    run_chunk, self.name, kernel, tuple(chunk_args), True, pure=False
+                    run_chunk, self.name, kernel, tuple(chunk_args), True, into, pure=False
                 )
             )
-        # Each chunk is copied into the result as soon as it is back (widened to int64
-        # where it travelled narrow), while the workers still compute the later ones.
-        joined = None
+        try:
+            return self._join(futures, size, seeds.shape[0], shared)
+        finally:
+            if shared is not None:
+                shared.discard()
+
+    def _join(
+        self, futures: list, size: int, n: int, shared: SharedStates | None
+    ) -> tuple[np.ndarray, ...]:
+        """The chunks' outputs joined along the trajectory axis, in chunk order.
+
+        Each chunk is copied into the result as soon as it is back (widened to int64 where
+        it travelled narrow), while the workers still compute the later ones; the states
+        of a ``shared`` call are in its file, except those a worker sent back.
+        """
+        joined, returned = None, {}
         for number, future in enumerate(futures):
             outputs = self.client.gather(future)
-            if joined is None:
-                joined = tuple(_whole(part, seeds.shape[0]) for part in outputs)
             start = number * size
-            for whole, part in zip(joined, outputs, strict=True):
-                whole[start : start + part.shape[0]] = part
-        return joined
+            if joined is None:
+                joined = [
+                    None if part is None or (i == 0 and shared) else _whole(part, n)
+                    for i, part in enumerate(outputs)
+                ]
+            for i, part in enumerate(outputs):
+                if i == 0 and shared is not None:
+                    if part is not None:
+                        returned[start] = part
+                else:
+                    joined[i][start : start + part.shape[0]] = part
+        if shared is not None:
+            joined[0] = shared.result(returned)
+        return tuple(joined)
 
     def simulate(self, arrays: NetworkArrays, theta, x0, times, seeds, method, max_events, dt):
         self.require("tau" if method == "tau" else method, f"method {method!r}")
