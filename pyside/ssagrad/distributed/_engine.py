@@ -189,7 +189,7 @@ class DaskEngine(Backend):
             start = number * size
             if joined is None:
                 joined = [
-                    None if part is None or (i == 0 and shared) else _whole(part, n)
+                    None if part is None or (i == 0 and shared is not None) else _whole(part, n)
                     for i, part in enumerate(outputs)
                 ]
             for i, part in enumerate(outputs):
