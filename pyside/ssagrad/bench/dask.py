@@ -166,7 +166,7 @@ def _run_horizon(
             if not np.array_equal(call(), expected[workload]):  # also loads the kernels
                 raise AssertionError(f"the Dask result ({workload}) differs from the native one")
             calls[f"Dask LocalCluster, {workers} worker process(es)", workload, workers] = call
-    for _ in range(_warm_calls(events, len(clients))):  # past the kernel tier's threshold
+    for _ in range(_warm_calls(events, max(clients))):  # past the kernel tier's threshold
         for call in calls.values():
             call()
     timed = best_of_interleaved(repeats, calls, min_seconds)
