@@ -45,7 +45,10 @@ def _count(value: str) -> float:
 
 def _positive_int(value: str) -> int:
     """An argparse type: a positive integer, else a usage error naming the value."""
-    number = int(value) if value.strip().lstrip("+").isdigit() else 0
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
     if number < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {value!r}")
     return number

@@ -151,13 +151,19 @@ class DaskEngine(Backend):
             return self.chunk
         return chunk_size(n, sum(self.client.nthreads().values()))
 
-    def _call(self, kernel: str, args: tuple, seed_position: int) -> tuple[np.ndarray, ...]:
+    def _call(
+        self,
+        kernel: str,
+        args: tuple,
+        seed_position: int,
+        shared_shape: tuple[int, ...] | None = None,
+    ) -> tuple[np.ndarray, ...]:
+        """``kernel(*args)`` in chunks of the seeds at ``seed_position``; with
+        ``shared_shape`` (the first output's), that output through shared memory where the
+        workers share this host (:class:`~._shared.SharedStates`)."""
         seeds = args[seed_position]
         size = self._chunk_size(seeds.shape[0])
-        shared = None
-        if kernel == "simulate":  # (states, events, status): states through shared memory
-            x0, times = args[2], args[3]
-            shared = SharedStates.create((seeds.shape[0], times.shape[0], x0.shape[0]))
+        shared = None if shared_shape is None else SharedStates.create(shared_shape)
         futures = []
         for start in range(0, seeds.shape[0], size):
             chunk_args = list(args)
@@ -204,7 +210,9 @@ class DaskEngine(Backend):
 
     def simulate(self, arrays: NetworkArrays, theta, x0, times, seeds, method, max_events, dt):
         self.require("tau" if method == "tau" else method, f"method {method!r}")
-        return self._call("simulate", (arrays, theta, x0, times, seeds, method, max_events, dt), 4)
+        args = (arrays, theta, x0, times, seeds, method, max_events, dt)
+        states_shape = (seeds.shape[0], times.shape[0], x0.shape[0])
+        return self._call("simulate", args, 4, states_shape)
 
     def simulate_events(self, arrays: NetworkArrays, theta, x0, times, seeds, max_events, bound):
         self.require("events", "simulation with events or time-dependent rates")

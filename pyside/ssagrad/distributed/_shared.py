@@ -46,7 +46,6 @@ class SharedStates:
     def __init__(self, path: Path, shape: tuple[int, ...]):
         self.path = path
         self.shape = shape
-        self.row_bytes = math.prod(shape[1:]) * _ROW
 
     @classmethod
     def create(cls, shape: tuple[int, ...]) -> SharedStates | None:
