@@ -298,13 +298,42 @@ def test_chunks_sent_back_are_joined_with_those_in_the_shared_file(tmp_path, mon
     monkeypatch.setattr(_shared, "FOLDER", tmp_path)
     whole = np.arange(5 * 2 * 3, dtype=np.int64).reshape(5, 2, 3)
     shared = _shared.SharedStates.create(whole.shape)
-    assert _shared.write_chunk(str(shared.path), 0, whole[:3])
+    for start, stop in ((1, 3), (0, 1)):  # row 1 starts 48 bytes in: not on a page boundary
+        view = _shared.ChunkView(str(shared.path), start, (stop - start, 2, 3))
+        view.states[...] = whole[start:stop]
+        view.close()
+        assert view.states is None
     joined = shared.result({3: whole[3:].astype(np.int8)})  # e.g. from another host
     assert joined.dtype == np.int64 and (joined == whole).all() and not _mapped(joined)
     assert not shared.path.exists()
-    # a worker that cannot see the file says so, and writes nothing
-    assert not _shared.write_chunk(str(tmp_path / "elsewhere.states"), 0, whole)
+    # a worker that cannot see the file, or cannot reserve its chunk's memory, gets no view
+    assert _shared.ChunkView(str(tmp_path / "elsewhere.states"), 0, (5, 2, 3)).states is None
     assert not (tmp_path / "elsewhere.states").exists()
+    shared = _shared.SharedStates.create(whole.shape)
+
+    def full(*args):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(_shared.os, "posix_fallocate", full)
+    assert _shared.ChunkView(str(shared.path), 0, (5, 2, 3)).states is None
+    shared.discard()
+
+
+def test_a_kernel_writes_into_the_states_it_is_given():
+    from ssagrad.backends.native import NativeBackend
+    from ssagrad.inputs import initial_state, parameter_vector
+    from ssagrad.seeding import trajectory_seeds
+
+    arrays = TG.network.arrays()
+    theta = arrays.theta(parameter_vector(TG.network, TG.params))
+    inputs = (arrays, theta, initial_state(TG.network, TG.x0), np.linspace(0, 5, 4))
+    seeds = trajectory_seeds(2, 50)
+    fresh = NativeBackend().simulate(*inputs, seeds, "direct", 10**6, 0.0)
+    given = np.full((50, 4, 3), -1, dtype=np.int64)
+    states = NativeBackend().simulate(*inputs, seeds, "direct", 10**6, 0.0, states=given)[0]
+    assert states is given and (given == fresh[0]).all()
+    with pytest.raises(ValueError, match=r"states must be a C-contiguous int64 array"):
+        NativeBackend().simulate(*inputs, seeds, "direct", 10**6, 0.0, states=given[:, :2])
 
 
 def test_no_shared_file_without_room_and_orphans_are_removed(tmp_path, monkeypatch):

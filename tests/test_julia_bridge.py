@@ -193,6 +193,11 @@ def test_simulate_marshals_inputs_and_returns_contract_arrays(fake):
     assert states.shape == (n, t, s) and states.flags.c_contiguous
     assert states[3, 2, 1] == 321  # the digits are the (N, T, S) index: the axes came back
     assert events.tolist() == [0, 1, 2, 3] and status.dtype == np.int64
+    given = np.zeros((n, t, s), dtype=np.int64)  # e.g. a chunk of a shared file
+    into = engine.simulate(
+        problem.arrays, problem.theta, problem.x0, problem.times, seeds, "tau", 50, 0.25, given
+    )[0]
+    assert into is given and (given == states).all()
 
 
 def test_ssa_methods_run_jumpprocesses_aggregators(fake):

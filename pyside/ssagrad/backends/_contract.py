@@ -154,8 +154,12 @@ class Backend(ABC):
         method: str,
         max_events: int,
         dt: float,
+        states: np.ndarray | None = None,
     ) -> Kernels:
         """Simulate one trajectory per seed with ``method`` (an SSA method or ``"tau"``).
+
+        ``states``, if given, is a C-contiguous (N, T, S) int64 array the counts are
+        written into and returned as the first output (a new array otherwise).
 
         Returns
         -------

@@ -18,7 +18,7 @@ import numpy as np
 
 from ..backends import Backend, available_backends, get_backend
 from ..network import NetworkArrays
-from ._shared import SharedStates, write_chunk
+from ._shared import ChunkView, SharedStates
 
 #: Least trajectories per chunk when the chunk size is chosen automatically.
 MIN_CHUNK = 256
@@ -68,21 +68,27 @@ def run_chunk(
     kernel: str,
     args: tuple,
     narrow: bool = False,
-    shared: tuple[str, int] | None = None,
+    shared: tuple[str, int, tuple[int, ...]] | None = None,
 ) -> tuple[np.ndarray | None, ...]:
     """On a worker: one kernel call on this worker's backend with its thread count.
 
     With ``narrow``, integer outputs travel in the narrowest integer type that holds them
     (less to send back; :meth:`DaskEngine._call` widens them again). With ``shared``
-    (a :class:`~._shared.SharedStates` file and the chunk's first trajectory), the first
-    output is written into that file if this worker can see it, and ``None`` travels in
-    its place.
+    (a :class:`~._shared.SharedStates` file, the chunk's first trajectory and its states'
+    shape), the kernel, which then takes ``states=``, writes its first output straight
+    into that file if this worker can map it, and ``None`` travels in its place.
     """
     engine = get_backend(backend)
     engine.set_threads(worker_threads())
-    outputs = tuple(getattr(engine, kernel)(*args))
-    if shared is not None and write_chunk(*shared, outputs[0]):
-        outputs = (None, *outputs[1:])
+    view = None if shared is None else ChunkView(*shared)
+    try:
+        if view is None or view.states is None:
+            outputs = tuple(getattr(engine, kernel)(*args))
+        else:
+            outputs = (None, *getattr(engine, kernel)(*args, states=view.states)[1:])
+    finally:
+        if view is not None:
+            view.close()
     if not narrow:
         return outputs
     return tuple(None if output is None else _narrowed(output) for output in outputs)
@@ -168,7 +174,10 @@ class DaskEngine(Backend):
         for start in range(0, seeds.shape[0], size):
             chunk_args = list(args)
             chunk_args[seed_position] = seeds[start : start + size]
-            into = None if shared is None else (str(shared.path), start)
+            into = None
+            if shared is not None:
+                rows = chunk_args[seed_position].shape[0]
+                into = (str(shared.path), start, (rows, *shared_shape[1:]))
             futures.append(
                 self.client.submit(
                     run_chunk, self.name, kernel, tuple(chunk_args), True, into, pure=False
@@ -208,11 +217,17 @@ class DaskEngine(Backend):
             joined[0] = shared.result(returned)
         return tuple(joined)
 
-    def simulate(self, arrays: NetworkArrays, theta, x0, times, seeds, method, max_events, dt):
+    def simulate(
+        self, arrays: NetworkArrays, theta, x0, times, seeds, method, max_events, dt, states=None
+    ):
         self.require("tau" if method == "tau" else method, f"method {method!r}")
         args = (arrays, theta, x0, times, seeds, method, max_events, dt)
-        states_shape = (seeds.shape[0], times.shape[0], x0.shape[0])
-        return self._call("simulate", args, 4, states_shape)
+        shape = (seeds.shape[0], times.shape[0], x0.shape[0])
+        simulated, events, status = self._call("simulate", args, 4, shape)
+        if states is None:
+            return simulated, events, status
+        states[...] = simulated
+        return states, events, status
 
     def simulate_events(self, arrays: NetworkArrays, theta, x0, times, seeds, max_events, bound):
         self.require("events", "simulation with events or time-dependent rates")

@@ -4,16 +4,17 @@ A gathered ``simulate`` on a cluster moves every count through the scheduler's s
 and the caller copies it into the result: on a machine whose workers share its cores
 (a ``LocalCluster``) that copying competes with the simulation. When the caller can make
 a file in ``/dev/shm`` (memory, not disk) the size of the ensemble's states, each worker
-that sees the same file (a worker on this host) writes its chunk's counts into it at
-the chunk's offset, and the caller maps the file as the result: no transfer, no copy.
-A worker that cannot see or write the file (another host, a full ``/dev/shm``) returns
-its counts as usual, and the caller then assembles the result in memory, reading back
-the chunks already in the file. The counts are the same either way.
+that sees the same file (a worker on this host) maps its chunk of it and simulates
+straight into it, and the caller maps the file as the result: no transfer, no copy.
+A worker that cannot see the file or reserve its chunk's memory (another host, a full
+``/dev/shm``) returns its counts as usual, and the caller then assembles the result in
+memory, reading back the chunks already in the file. The counts are the same either way.
 
-Workers write with ``os.pwrite`` (an error, never a signal, when memory runs out) and
-the caller maps the file only once every chunk is in it. The file is removed when the
-call ends, also on an error or Ctrl-C; files left by a caller that was killed outright
-are removed by the next call that makes one (their names carry the caller's process id).
+Workers reserve their chunk's memory before mapping it (an error, never a signal, when
+memory runs out), and the caller maps the file only once every chunk is in it. The file
+is removed when the call ends, also on an error or Ctrl-C; files left by a caller that
+was killed outright are removed by the next call that makes one (their names carry the
+caller's process id).
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ class SharedStates:
     first), written chunk by chunk by the workers.
 
     Make one with :meth:`create`; hand :attr:`path` to the workers (see
-    :func:`write_chunk`); then :meth:`result` (with the chunks the workers returned
+    :class:`ChunkView`); then :meth:`result` (with the chunks the workers returned
     instead) gives the whole array, and the file is gone.
     """
 
@@ -89,25 +90,47 @@ class SharedStates:
         self.path.unlink(missing_ok=True)
 
 
-def write_chunk(path: str, start: int, states: np.ndarray) -> bool:
-    """On a worker: write the int64 ``states`` of trajectories ``start, ...`` into the
-    shared file at ``path``; ``False`` (nothing to rely on) if the file is not on this
-    host or a write fails."""
-    data = memoryview(np.ascontiguousarray(states, dtype=np.int64)).cast("B")
-    offset = start * math.prod(states.shape[1:]) * _ROW
-    try:
-        handle = os.open(path, os.O_WRONLY)
-    except OSError:
-        return False
-    try:
-        while data:
-            written = os.pwrite(handle, data, offset)
-            data, offset = data[written:], offset + written
-    except OSError:
-        return False
-    finally:
-        os.close(handle)
-    return True
+class ChunkView:
+    """On a worker: the rows of trajectories ``start, ...`` of the shared file at
+    ``path``, mapped as an int64 array of ``shape`` for a kernel to write its counts
+    into directly (no copy).
+
+    :attr:`states` is ``None`` if the file is not on this host or its memory cannot be
+    reserved (a full ``/dev/shm``): the chunk's memory is reserved up front with
+    ``posix_fallocate``, so a kernel writing into the mapping never meets a missing page
+    (which would be a SIGBUS). :meth:`close` unmaps; drop every reference to
+    :attr:`states` first.
+    """
+
+    def __init__(self, path: str, start: int, shape: tuple[int, ...]):
+        self.states: np.ndarray | None = None
+        self._map: mmap.mmap | None = None
+        size = math.prod(shape) * _ROW
+        offset = start * math.prod(shape[1:]) * _ROW
+        page = offset - offset % mmap.ALLOCATIONGRANULARITY
+        try:
+            handle = os.open(path, os.O_RDWR)
+        except OSError:
+            return
+        try:
+            if size:
+                os.posix_fallocate(handle, offset, size)
+            flags = mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0)  # no page faults
+            self._map = mmap.mmap(handle, size + offset - page, flags, offset=page)
+        except OSError:
+            return
+        finally:
+            os.close(handle)
+        self.states = np.frombuffer(
+            self._map, dtype=np.int64, count=math.prod(shape), offset=offset - page
+        ).reshape(shape)
+
+    def close(self) -> None:
+        """Unmap the chunk (its counts stay in the file)."""
+        self.states = None
+        if self._map is not None:
+            self._map.close()
+            self._map = None
 
 
 def _remove_orphans(folder: Path) -> None:

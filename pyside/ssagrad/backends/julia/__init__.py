@@ -109,6 +109,7 @@ class JuliaBackend(Backend):
         method: str,
         max_events: int,
         dt: float,
+        states: np.ndarray | None = None,
     ) -> Kernels:
         options: dict[str, Any] = {"max_events": int(max_events)}
         if method in AGGREGATORS:
@@ -120,7 +121,11 @@ class JuliaBackend(Backend):
         out = self._ssagrad.simulate(
             self._network(arrays), *kernel_inputs(theta, x0, times, seeds), **options
         )
-        return results(out, (_I, _I, _I))
+        simulated, events, status = results(out, (_I, _I, _I))
+        if states is None:
+            return simulated, events, status
+        states[...] = simulated
+        return states, events, status
 
     def _gradient_kernel(
         self,

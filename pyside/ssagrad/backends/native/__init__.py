@@ -40,13 +40,14 @@ class NativeBackend(Backend):
         method: str,
         max_events: int,
         dt: float,
+        states: np.ndarray | None = None,
     ) -> Kernels:
         if arrays.has_events or arrays.time_dependent:
             raise ValueError(
                 "this kernel ignores events and the time t in rate laws: a network with "
                 "either runs through simulate_events (ssagrad.simulate does so)"
             )
-        states, events, status = _trajectory_outputs(arrays, times, seeds)
+        states, events, status = _trajectory_outputs(arrays, times, seeds, states)
         net = kernel_network(arrays, theta)
         if method == "tau":
             from ._tau import tau_ensemble
@@ -236,9 +237,17 @@ def _direct(net, x0, times, seeds, max_events, states, events, status) -> None:
 
 
 def _trajectory_outputs(
-    arrays: NetworkArrays, times: np.ndarray, seeds: np.ndarray
+    arrays: NetworkArrays,
+    times: np.ndarray,
+    seeds: np.ndarray,
+    states: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Empty ``states`` (N, T, S), ``events`` (N,) and ``status`` (N,) for a simulation."""
+    """``states`` (N, T, S; empty if not given), empty ``events`` (N,) and ``status`` (N,)
+    for a simulation."""
     n = seeds.shape[0]
-    states = np.empty((n, times.shape[0], arrays.n_species), dtype=np.int64)
+    shape = (n, times.shape[0], arrays.n_species)
+    if states is None:
+        states = np.empty(shape, dtype=np.int64)
+    elif states.shape != shape or states.dtype != np.int64 or not states.flags.c_contiguous:
+        raise ValueError(f"states must be a C-contiguous int64 array of shape {shape}")
     return states, np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
