@@ -1,6 +1,7 @@
 """Dask scale-out: results on a LocalCluster (2 worker processes, started here) equal the
 local ones bit for bit, also when a worker dies mid-run."""
 
+import gc
 import os
 import sys
 import threading
@@ -289,7 +290,37 @@ def test_workers_on_this_host_write_the_states_into_shared_memory(client):
     )
     assert _mapped(states) and not _mapped(events)
     assert (states == local.x.values).all() and (events == local.events.values).all()
-    assert not list(_shared.FOLDER.glob(f"ssagrad-{os.getpid()}-*"))  # no file left
+    mine = f"ssagrad-{os.getpid()}-*"
+    assert len(list(_shared.FOLDER.glob(mine))) == 2  # each live result holds its file
+    del there, states
+    gc.collect()
+    spare = _shared._spare  # the last file dropped is kept, the other one removed
+    assert list(_shared.FOLDER.glob(mine)) == [spare]
+    again = ssagrad.simulate(TG, n=3000, seed=5, client=client, chunk=700)
+    xr.testing.assert_identical(local, again)  # written into the spare's memory
+    assert _shared._spare is None and list(_shared.FOLDER.glob(mine)) == [spare]
+    del again
+    gc.collect()
+    assert _shared._spare == spare
+    _shared.free_shared_memory()
+    assert not list(_shared.FOLDER.glob(mine))  # no file left
+
+
+def test_a_spare_a_worker_still_has_open_is_not_reused(tmp_path, monkeypatch):
+    from ssagrad.distributed import _shared
+
+    monkeypatch.setattr(_shared, "FOLDER", tmp_path)
+    first = _shared.SharedStates.create((4, 2, 3))
+    result = first.result({})
+    late = _shared.ChunkView(str(first.path), 0, (4, 2, 3))  # e.g. a worker given up on
+    del result
+    gc.collect()
+    assert _shared._spare == first.path
+    second = _shared.SharedStates.create((4, 2, 3))
+    assert second.path != first.path and not first.path.exists()
+    late.close()
+    second.discard()
+    assert not list(tmp_path.iterdir())
 
 
 def test_chunks_sent_back_are_joined_with_those_in_the_shared_file(tmp_path, monkeypatch):
@@ -303,6 +334,11 @@ def test_chunks_sent_back_are_joined_with_those_in_the_shared_file(tmp_path, mon
         view.states[...] = whole[start:stop]
         view.close()
         assert view.states is None
+    view = _shared.ChunkView(str(shared.path), 0, (1, 2, 3))
+    alive = view.states  # e.g. held by a kernel's error traceback: closing must not raise
+    view.close()
+    alive[...] = whole[:1]  # still mapped until dropped
+    del alive
     joined = shared.result({3: whole[3:].astype(np.int8)})  # e.g. from another host
     assert joined.dtype == np.int64 and (joined == whole).all() and not _mapped(joined)
     assert not shared.path.exists()
@@ -348,7 +384,16 @@ def test_no_shared_file_without_room_and_orphans_are_removed(tmp_path, monkeypat
     orphan.write_bytes(b"x")
     mine = _shared.SharedStates.create((10, 2, 3))
     assert mine is not None and mine.path.exists() and not orphan.exists()
-    assert (mine.result({}) == 0).all() and not mine.path.exists()
+    result = mine.result({})
+    assert (result == 0).all() and mine.path.exists()
+    del result
+    gc.collect()
+    _shared.free_shared_memory()
+    assert not mine.path.exists()
+    live = _shared.SharedStates.create((10, 2, 3))
+    result = live.result({})
+    _shared._remove_own_files()  # at exit: the files of live results go too
+    assert not live.path.exists() and (result == 0).all()
     monkeypatch.setattr(_shared, "FOLDER", None)
     assert _shared.SharedStates.create((10, 2, 3)) is None
 

@@ -9,7 +9,9 @@ Pass ``client=`` (a ``dask.distributed.Client``) to :func:`ssagrad.simulate`,
 * gradient estimators gather the per-trajectory material and combine it exactly as a
   local run does (baselines, jackknife standard errors, pooled composition);
 * the starts of a fit run as tasks (:mod:`ssagrad.distributed._fit`);
-* ``simulate(..., lazy=True)`` returns dask-backed arrays computed chunk by chunk.
+* ``simulate(..., lazy=True)`` returns dask-backed arrays computed chunk by chunk;
+* workers on the caller's host simulate a gathered ensemble straight into shared memory,
+  whose last dropped file is kept for the next call (:func:`free_shared_memory`).
 
 Dask is optional (``pip install "ssagrad[dask]"``); nothing here imports it until a
 client is given. See ``docs/distributed.md``.
@@ -24,8 +26,16 @@ from typing import Any
 
 from ..backends import Backend, get_backend
 from ._engine import DaskEngine, check_client, require_dask
+from ._shared import free_shared_memory
 
-__all__ = ["DaskEngine", "check_client", "client_for", "engine_for", "require_dask"]
+__all__ = [
+    "DaskEngine",
+    "check_client",
+    "client_for",
+    "engine_for",
+    "free_shared_memory",
+    "require_dask",
+]
 
 
 def engine_for(backend: str | None, client: Any = None, chunk: int | None = None) -> Backend:
