@@ -151,6 +151,9 @@ def _unused_spare() -> Path | None:
     path = _take_spare()
     if path is None:
         return None
+    if path.parent != FOLDER:  # made before FOLDER changed
+        path.unlink(missing_ok=True)
+        return None
     try:
         handle = os.open(path, os.O_RDWR)
     except OSError:
