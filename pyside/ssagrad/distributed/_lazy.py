@@ -12,7 +12,6 @@ values equal those of an eager run.
 from __future__ import annotations
 
 import os
-import uuid
 from typing import Any
 
 import numpy as np
@@ -61,27 +60,13 @@ def lazy_ensemble(
         import dask.array as da
     except ImportError:
         raise ImportError("lazy=True needs dask: pip install 'ssagrad[dask]'") from None
-    # The network and inputs enter the graph once; each chunk's task adds only its seeds.
-    # Keys are unique names, not hashes of the arguments (hashing cost more than the rest
-    # of building the graph).
-    shared = dask.delayed(
-        (arrays, theta, x0, times, method, max_events, dt),
-        traverse=False,
-        name=f"ssagrad-inputs-{uuid.uuid4().hex}",
-    )
     states, events, status = [], [], []
     for start in range(0, seeds.shape[0], chunk):
         part = seeds[start : start + chunk]
-        out = dask.delayed(_chunk, pure=False, nout=3)(backend, shared, part)
+        args = (arrays, theta, x0, times, part, method, max_events, dt)
+        out = dask.delayed(run_chunk, pure=True)(backend, "simulate", args)
         n = part.shape[0]
         states.append(da.from_delayed(out[0], (n, times.shape[0], x0.shape[0]), np.int64))
         events.append(da.from_delayed(out[1], (n,), np.int64))
         status.append(da.from_delayed(out[2], (n,), np.int64))
     return da.concatenate(states), da.concatenate(events), da.concatenate(status)
-
-
-def _chunk(backend: str, inputs: tuple, seeds: np.ndarray) -> tuple[np.ndarray | None, ...]:
-    """On a worker: the kernel call of one chunk of a lazy ensemble."""
-    arrays, theta, x0, times, method, max_events, dt = inputs
-    args = (arrays, theta, x0, times, seeds, method, max_events, dt)
-    return run_chunk(backend, "simulate", args)
