@@ -19,6 +19,7 @@ def test_dask_benchmark_runs_both_workloads_on_a_tiny_ensemble():
     table = dask.format_table(rows)
     assert table.count("| gathered |") == 8 and table.count("| reduced |") == 8
     assert table.count(" ms") == 2
+    assert table.count("Native parallel efficiency") == 2
 
 
 def test_warm_calls_pass_the_kernel_threshold_and_are_capped():

@@ -204,8 +204,21 @@ def format_table(rows: list[DaskRow], repeats: int = 5) -> str:
                 f"{r.trajectories_per_second:,.0f} | {r.events_per_second:,.0f} | "
                 f"{100 * versus:+.1f} % |"
             )
+        lines += ["", _native_efficiency(native, horizon)]
     trips = [r for r in rows if r.workload == ROUND_TRIP]
     if trips:
         lines += ["", "Dask's fixed cost per call (as many empty tasks as a call has chunks):", ""]
         lines += [f"* {r.what}: {1000 * r.seconds:.1f} ms" for r in trips]
     return "\n".join(lines)
+
+
+def _native_efficiency(native: dict, horizon: float) -> str:
+    """How well the native run used both cores, per workload: the run's noise gauge."""
+    parts = []
+    for workload in ("gathered", "reduced"):
+        one, two = native[horizon, workload, 1], native[horizon, workload, 2]
+        parts.append(f"{workload} {100 * one / (2 * two):.0f} %")
+    return (
+        f"Native parallel efficiency, T(1 thread) / (2 T(2 threads)): {', '.join(parts)} "
+        "(well under 90 %: the second core was busy, and every row is noisier)"
+    )
