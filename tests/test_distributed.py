@@ -97,11 +97,13 @@ def _kill_one_worker_while(client, run):
     thread = threading.Thread(target=lambda: out.setdefault("result", run()))
     thread.start()
     deadline = time.monotonic() + 60
-    while not client.processing() or not any(client.processing().values()):
+    while True:  # one snapshot per look: the tasks may finish between two calls
+        busy = [w for w, tasks in client.processing().items() if tasks]
+        if busy:
+            break
         assert time.monotonic() < deadline and thread.is_alive()
-        time.sleep(0.05)
-    busy = [w for w, tasks in client.processing().items() if tasks][0]
-    assert thread.is_alive()
+        time.sleep(0.01)
+    busy = busy[0]
     try:
         client.run(os._exit, 1, workers=[busy])
     except Exception:  # the worker dies before it answers
