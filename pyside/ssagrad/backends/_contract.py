@@ -75,6 +75,15 @@ def unsupported(backend: Backend, capability: str, what: str) -> ValueError:
     )
 
 
+def into_states(states: np.ndarray | None, outputs: Kernels) -> Kernels:
+    """``outputs`` of a simulation, their states copied into ``states`` if given (for a
+    backend whose kernels cannot write into a given array)."""
+    if states is None:
+        return outputs
+    states[...] = outputs[0]
+    return (states, *outputs[1:])
+
+
 class Backend(ABC):
     """A kernel backend.
 

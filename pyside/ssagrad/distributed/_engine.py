@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..backends import Backend, available_backends, get_backend
+from ..backends._contract import into_states
 from ..network import NetworkArrays
 from ._shared import ChunkView, SharedStates
 
@@ -204,7 +205,7 @@ class DaskEngine(Backend):
             start = number * size
             if joined is None:
                 joined = [
-                    None if part is None or (i == 0 and shared is not None) else _whole(part, n)
+                    None if i == 0 and shared is not None else _whole(part, n)
                     for i, part in enumerate(outputs)
                 ]
             for i, part in enumerate(outputs):
@@ -223,11 +224,7 @@ class DaskEngine(Backend):
         self.require("tau" if method == "tau" else method, f"method {method!r}")
         args = (arrays, theta, x0, times, seeds, method, max_events, dt)
         shape = (seeds.shape[0], times.shape[0], x0.shape[0])
-        simulated, events, status = self._call("simulate", args, 4, shape)
-        if states is None:
-            return simulated, events, status
-        states[...] = simulated
-        return states, events, status
+        return into_states(states, self._call("simulate", args, 4, shape))
 
     def simulate_events(self, arrays: NetworkArrays, theta, x0, times, seeds, max_events, bound):
         self.require("events", "simulation with events or time-dependent rates")

@@ -75,13 +75,11 @@ class SharedStates:
         size = math.prod(shape) * _ROW
         _remove_orphans(FOLDER)
         _register_cleanup(FOLDER)
-        path, flags, held = _unused_spare(), os.O_RDWR, 0
-        if path is None:
-            path = FOLDER / f"ssagrad-{os.getpid()}-{uuid.uuid4().hex}.states"
-            flags |= os.O_CREAT | os.O_EXCL
+        spare = _unused_spare()
+        path = spare or FOLDER / f"ssagrad-{os.getpid()}-{uuid.uuid4().hex}.states"
+        flags = os.O_RDWR if spare else os.O_RDWR | os.O_CREAT | os.O_EXCL
         try:
-            if not flags & os.O_CREAT:
-                held = path.stat().st_blocks * 512  # the spare's memory counts as free
+            held = spare.stat().st_blocks * 512 if spare else 0  # the spare's memory is ours
             free = os.statvfs(FOLDER)
             if free.f_bavail * free.f_frsize + held < HEADROOM * size:
                 path.unlink(missing_ok=True)

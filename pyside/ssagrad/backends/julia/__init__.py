@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from ...network import NetworkArrays
-from .._contract import CAPABILITIES, NETWORK_FEATURES, Backend, Kernels
+from .._contract import CAPABILITIES, NETWORK_FEATURES, Backend, Kernels, into_states
 from ._locate import julia_executable, julia_project, julia_requirements, unavailable_reason
 from ._marshal import AGGREGATORS, from_julia, kernel_inputs, network_arguments, results
 
@@ -121,11 +121,7 @@ class JuliaBackend(Backend):
         out = self._ssagrad.simulate(
             self._network(arrays), *kernel_inputs(theta, x0, times, seeds), **options
         )
-        simulated, events, status = results(out, (_I, _I, _I))
-        if states is None:
-            return simulated, events, status
-        states[...] = simulated
-        return states, events, status
+        return into_states(states, results(out, (_I, _I, _I)))
 
     def _gradient_kernel(
         self,
