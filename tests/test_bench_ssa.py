@@ -6,7 +6,9 @@ import sys
 import numpy as np
 import pytest
 
+from ssagrad.backends.native._kernel_source import MAX_BRANCHLESS, SELECTIONS
 from ssagrad.bench import ssa
+from ssagrad.models import get
 
 
 def test_run_times_every_workload_on_each_thread_count(monkeypatch):
@@ -20,6 +22,11 @@ def test_run_times_every_workload_on_each_thread_count(monkeypatch):
         assert any(r.simulator == "ssagrad direct (1 thread)" for r in mine)
         assert len({r.events for r in mine}) == 1  # same workload for every row
         assert all(r.events > 0 and r.seconds > 0 and r.ns_per_event > 0 for r in mine)
+        # both own kernels have rows where the network is small enough for both
+        own = {ssa.OWN_KERNEL.format(selection) for selection in SELECTIONS}
+        labels = {r.simulator for r in mine}
+        small = len(get(name).network.reactions) <= MAX_BRANCHLESS
+        assert own <= labels if small else own.isdisjoint(labels)
 
     table = ssa.format_table(rows)
     lines = table.splitlines()

@@ -1,9 +1,13 @@
 """The direct method compiled per network (``backends/native/_specialised.py``).
 
 Its trajectories must be the generic kernel's bit for bit (states, event counts, status),
-on the zoo and on random mass-action networks, including runs capped by ``max_events``;
-and the tier must compile a network only once it is hot.
+with either way of selecting the reaction (a chain of branches or branchless) and with
+the one the tier times and keeps, on the zoo and on random mass-action networks,
+including runs capped by ``max_events`` and propensities that overflow; the tier must
+compile a network only once it is hot, and keep the kernel that was faster.
 """
+
+import time
 
 import numpy as np
 import pytest
@@ -19,12 +23,14 @@ from ssagrad.network import Network
 from ssagrad.seeding import trajectory_seeds
 
 
-@pytest.fixture
-def tier(monkeypatch, tmp_path):
-    """A fresh tier writing its modules to ``tmp_path``; returns the module."""
+@pytest.fixture(params=["timed", "chain", "branchless"])
+def tier(request, monkeypatch, tmp_path):
+    """A fresh tier writing its modules to ``tmp_path``, with each :data:`SELECTION`."""
     monkeypatch.setattr(_specialised, "_COUNTS", {})
     monkeypatch.setattr(_specialised, "_KERNELS", {})
+    monkeypatch.setattr(_specialised, "_CHOSEN", {})
     monkeypatch.setattr(_specialised, "_FOLDER", [tmp_path])
+    monkeypatch.setattr(_specialised, "SELECTION", request.param)
     return _specialised
 
 
@@ -40,7 +46,8 @@ def _both(tier, monkeypatch, network, params, x0, times, n, seed, max_events):
     generic = engine.simulate(*call)
     monkeypatch.setattr(tier, "SPECIALISE", True)
     monkeypatch.setattr(tier, "SPECIALISE_AFTER_EVENTS", 0)
-    assert tier.ensemble_for(kernel_network(arrays, theta), start.shape[0]) is not None
+    sample = (start, np.asarray(times, float), seeds, max_events)
+    assert tier.ensemble_for(kernel_network(arrays, theta), start.shape[0], sample) is not None
     return generic, engine.simulate(*call)
 
 
@@ -68,6 +75,8 @@ def test_a_capped_run_is_identical_and_flagged(tier, monkeypatch):
 
 
 # The tier fixture is shared by the examples on purpose: kernels are kept per structure.
+# The timed tier keeps one of these two kernels.
+@pytest.mark.parametrize("tier", ["chain", "branchless"], indirect=True)
 @settings(
     max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -88,16 +97,54 @@ def test_a_network_is_compiled_only_once_it_is_hot(tier, monkeypatch):
     arrays = model.network.arrays()
     theta = arrays.theta(parameter_vector(model.network, model.params))
     net = kernel_network(arrays, theta)
+    call = (np.array([3]), np.linspace(0.0, 5.0, 6), trajectory_seeds(1, 4), 10**6)
     monkeypatch.setattr(tier, "SPECIALISE_AFTER_EVENTS", 1_000)
-    assert tier.ensemble_for(net, 1) is None
+    assert tier.ensemble_for(net, 1, call) is None
     tier.record(net, 1, np.array([600]))
-    assert tier.ensemble_for(net, 1) is None  # 600 events: still cold
+    assert tier.ensemble_for(net, 1, call) is None  # 600 events: still cold
     tier.record(net, 1, np.array([400]))
-    own = tier.ensemble_for(net, 1)
-    assert own is not None and tier.ensemble_for(net, 1) is own  # compiled once
+    own = tier.ensemble_for(net, 1, call)
+    assert own is not None and tier.ensemble_for(net, 1, call) is own  # compiled once
     other = kernel_network(arrays, theta * 2.0)  # other rate constants, same structure
-    assert tier.ensemble_for(other, 1) is own
+    assert tier.ensemble_for(other, 1, call) is own
     assert list(tier._FOLDER[0].glob("network_*.py"))
+    timed = tier.SELECTION == "timed"
+    assert tier.chosen_selection(net, 1) in (tier.SELECTIONS if timed else (None,))
+
+
+@pytest.mark.parametrize("slow", ["chain", "branchless"])
+def test_the_timed_tier_keeps_the_faster_kernel(slow):
+    """The candidates are timed on the call's sample: the one that takes longer loses."""
+    tier = _specialised
+    calls = []
+
+    def candidate(name):
+        def ensemble(x0, times, seeds, max_events, states, events, status, rate, a_start):
+            calls.append((name, seeds.shape[0], max_events))
+            time.sleep(0.004 if name == slow else 0.0)
+
+        return ensemble
+
+    kernels = {name: candidate(name) for name in tier.SELECTIONS}
+    model = models.dimerization()
+    arrays = model.network.arrays()
+    net = kernel_network(arrays, arrays.theta(parameter_vector(model.network, model.params)))
+    call = (np.zeros(2, np.int64), np.linspace(0.0, 1.0, 3), trajectory_seeds(1, 100), 10**9)
+    fastest = tier._fastest(kernels, net, call)
+    assert fastest != slow and fastest in tier.SELECTIONS
+    assert len(calls) == 2 * (1 + tier.TIMING_ROUNDS)  # a warm-up, then the timed rounds
+    assert {(n, m) for _, n, m in calls} == {(tier.TIMING_TRAJECTORIES, tier.TIMING_EVENTS)}
+
+
+def test_overflowing_propensities_select_as_the_generic_kernel(tier, monkeypatch):
+    """A propensity overflowing to inf makes ``a0`` infinite: the branchless kernel then
+    takes the chain's comparisons, and every kernel fires what the generic one fires."""
+    network = parse("k1, A + B --> C\nk2, C --> A + B\nk3, A --> 0\nk4, 0 --> B")
+    params = {"k1": 1e300, "k2": 1.0, "k3": 1.0, "k4": 2.0}
+    x0 = {"A": 10**10, "B": 1, "C": 0}
+    outputs = _both(tier, monkeypatch, network, params, x0, [0.0, 1.0], 5, 4, 200)
+    _assert_identical(*outputs)
+    assert outputs[0][1].sum() > 0
 
 
 def test_general_rate_laws_and_large_networks_stay_generic(tier, monkeypatch):
@@ -105,12 +152,12 @@ def test_general_rate_laws_and_large_networks_stay_generic(tier, monkeypatch):
     hill = parse("hill(P, w, K, 2), 0 --> P\nd, P --> 0")
     arrays = hill.arrays()
     net = kernel_network(arrays, arrays.theta(np.array([1.0, 2.0, 0.1])))
-    assert not tier.eligible(net, 1) and tier.ensemble_for(net, 1) is None
+    assert not tier.eligible(net, 1) and tier.ensemble_for(net, 1, None) is None
     lattice = models.diffusion_lattice(tier.MAX_REACTIONS + 2)
     arrays = lattice.network.arrays()
     net = kernel_network(arrays, arrays.theta(parameter_vector(lattice.network, lattice.params)))
     species = lattice.network.n_species
-    assert not tier.eligible(net, species) and tier.ensemble_for(net, species) is None
+    assert not tier.eligible(net, species) and tier.ensemble_for(net, species, None) is None
     many = models.birth_death()
     arrays = many.network.arrays()
     net = kernel_network(arrays, arrays.theta(parameter_vector(many.network, many.params)))

@@ -2,10 +2,12 @@
 
 Every workload runs in one process, side by side: ssagrad's direct method on one thread
 and on every core (the parallel efficiency is the one-thread time over ``threads`` times
-the all-core time; a hot small network runs on its own kernel, so the generic kernel
-has a row of its own), the same algorithm in C (:mod:`.c_reference`: the same random
+the all-core time), the same algorithm in C (:mod:`.c_reference`: the same random
 numbers and arithmetic, reading the network from arrays as the generic kernel does),
-GillesPy2's ``SSACSolver`` and bioscrape's Cython SSA on one thread. Events are counted
+GillesPy2's ``SSACSolver`` and bioscrape's Cython SSA on one thread. A hot small network
+runs on its own kernel (``backends/native/_specialised``), so the generic kernel has a
+row of its own, and so has each of a small network's two own kernels (the plain rows
+run the one the tier timed and kept). Events are counted
 by ssagrad on the same model, seeds and horizon.
 """
 
@@ -20,6 +22,7 @@ import numpy as np
 
 from .. import models
 from ..backends.native import _specialised
+from ..backends.native._kernel_source import MAX_BRANCHLESS, SELECTIONS
 from ..simulate import simulate
 from .c_reference import c_direct
 from .peers import bioscrape_simulator, gillespy2_model, have
@@ -36,6 +39,10 @@ WORKLOADS = (
 C_REFERENCE = "C reference, same algorithm (1 thread)"
 #: Label of the direct method on its generic kernel (see ``backends/native/_specialised``).
 GENERIC = "ssagrad direct, generic kernel (1 thread)"
+#: Label of the direct method on the network's own kernel with a given way of selecting
+#: the reaction (``backends/native/_kernel_source``); the plain row runs the one the tier
+#: timed and kept.
+OWN_KERNEL = "ssagrad direct, {} kernel (1 thread)"
 
 
 @dataclass
@@ -71,14 +78,32 @@ def _peer_calls(model: models.Model, times: np.ndarray, n: int) -> dict[str, Cal
     return calls
 
 
-def _generic_kernel(model: models.Model, times: np.ndarray, n: int) -> Any:
-    """The direct method on its generic kernel (a hot network's own kernel switched off)."""
-    switch = _specialised.SPECIALISE
-    _specialised.SPECIALISE = False
+def _one_thread_with(
+    setting: str, value: Any, model: models.Model, times: np.ndarray, n: int
+) -> Any:
+    """The direct method on one thread with the tier's ``setting`` set to ``value``.
+
+    ``SPECIALISE = False`` runs the generic kernel; ``SELECTION`` picks one of a hot
+    network's own kernels (see ``backends/native/_specialised``).
+    """
+    before = getattr(_specialised, setting)
+    setattr(_specialised, setting, value)
     try:
         return simulate(model, times=times, n=n, seed=1, threads=1)
     finally:
-        _specialised.SPECIALISE = switch
+        setattr(_specialised, setting, before)
+
+
+def _own_kernel_calls(model: models.Model, times: np.ndarray, n: int) -> dict[str, Any]:
+    """Both of a small network's own kernels, when it has both (labels -> calls)."""
+    if len(model.network.reactions) > MAX_BRANCHLESS:
+        return {}
+    return {
+        OWN_KERNEL.format(selection): partial(
+            _one_thread_with, "SELECTION", selection, model, times, n
+        )
+        for selection in SELECTIONS
+    }
 
 
 def _c_reference_call(
@@ -125,7 +150,8 @@ def run(scale: float = 1.0, repeats: int = 5, peers: bool = True) -> list[Row]:
             label = f"ssagrad direct ({threads} thread{'s' * (threads > 1)})"
             calls[label] = partial(simulate, model, times=times, n=n, seed=1, threads=threads)
             threads_of[label] = threads
-        calls[GENERIC] = partial(_generic_kernel, model, times, n)
+        calls[GENERIC] = partial(_one_thread_with, "SPECIALISE", False, model, times, n)
+        calls.update(_own_kernel_calls(model, times, n))
         calls.update(_c_reference_call(model, times, n, ds.x.values))
         if peers:
             calls.update(_peer_calls(model, times, n))

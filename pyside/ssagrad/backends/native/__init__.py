@@ -227,7 +227,7 @@ def _direct(net, x0, times, seeds, max_events, states, events, status) -> None:
     from ._core import start
     from ._ssa import direct_ensemble
 
-    own = _specialised.ensemble_for(net, x0.shape[0])
+    own = _specialised.ensemble_for(net, x0.shape[0], (x0, times, seeds, max_events))
     if own is not None:
         _, a_start = start(net, x0)
         own(x0, times, seeds, max_events, states, events, status, net.rate, a_start)

@@ -2,11 +2,11 @@
 
 The generic kernel (:func:`~._ssa.direct_trajectory`) reads the network from arrays on
 every event. For a small network of elementary mass action this module writes the
-network out instead: each species count and each propensity is a local variable, the
-cumulative sums of the selection are those of the propensity sum, and every reaction's
-state change and its dependents' refresh are straight-line code in its own branch. The
-arithmetic is that of :mod:`._core` in the same order, so a trajectory is bit for bit the
-generic kernel's (``tests/test_specialised.py`` checks it on random networks).
+network out instead (:mod:`._kernel_source`): each species count and each propensity is a
+local variable, the cumulative sums of the selection are those of the propensity sum, and
+the state change and refresh are straight-line code. The arithmetic is that of
+:mod:`._core` in the same order, so a trajectory is bit for bit the generic kernel's
+(``tests/test_specialised.py`` checks it on random networks).
 
 Compiling costs about a second per network, so it is tiered as JIT compilers are: a
 network structure (rate constants are arguments, not code) runs on the generic kernel
@@ -15,6 +15,12 @@ its later direct-method calls run on its own kernel. The generated module is wri
 ``backends/native/__pycache__/networks/`` (or a temporary folder where the package is
 read-only) and Numba caches its machine code next to it, so another process loads it
 instead of compiling again.
+
+A network of at most :data:`~._kernel_source.MAX_BRANCHLESS` reactions gets both of the
+kernels of :mod:`._kernel_source`, a chain of branches and a branchless one; which is
+faster depends on how predictable the network's reaction mix is, so the tier times both
+on a sample of the call that makes the network hot and keeps the faster
+(:data:`SELECTION`). Either gives the same trajectories: the choice moves no number.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ import shutil
 import sys
 import tempfile
 import threading
+import time
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -33,7 +40,9 @@ from typing import Any
 import numpy as np
 
 from ..._files import write_text
-from ._network import KIND_DIMER, KIND_FIRST, KIND_PAIR, KIND_ZEROTH, KernelNetwork
+from ._core import start
+from ._kernel_source import MAX_BRANCHLESS, SELECTIONS, source
+from ._network import KIND_DIMER, KIND_ZEROTH, KernelNetwork
 
 #: Switch the tier off (``False``) to run every network on the generic kernel.
 SPECIALISE = True
@@ -45,9 +54,19 @@ SPECIALISE_AFTER_EVENTS = 10_000_000
 MAX_REACTIONS = 32
 #: Most species written out (each is a local variable, written at every observation).
 MAX_SPECIES = 64
+#: How a hot network's kernel finds the reaction that fires: ``"timed"`` (both kernels
+#: of :mod:`._kernel_source` for a network they fit, the faster on a sample of the call
+#: kept), or one of :data:`~._kernel_source.SELECTIONS` (``"branchless"`` where it fits).
+SELECTION = "timed"
+#: The timed sample: the call's first trajectories, each capped at this many events.
+TIMING_TRAJECTORIES = 16
+TIMING_EVENTS = 20_000
+#: Timed runs of each candidate (after one warm-up); the best counts.
+TIMING_ROUNDS = 3
 
 _COUNTS: dict[str, int] = {}  # structure key -> generic events simulated so far
-_KERNELS: dict[str, Any] = {}  # structure key -> compiled ensemble function
+_KERNELS: dict[tuple[str, str], Any] = {}  # (structure key, SELECTION) -> ensemble
+_CHOSEN: dict[str, str] = {}  # structure key -> the selection the timed tier kept
 _LOCK = threading.Lock()
 _FOLDER: list[Path] = []
 _LAST: tuple = (None, 0, None)  # (network, species, key) of the last _key lookup
@@ -101,22 +120,63 @@ def _key(net: KernelNetwork, n_species: int) -> str | None:
     return key
 
 
-def ensemble_for(net: KernelNetwork, n_species: int) -> Any | None:
+def ensemble_for(net: KernelNetwork, n_species: int, call: tuple) -> Any | None:
     """The compiled ensemble of ``net`` once it is hot, else ``None`` (use the generic one).
 
-    Call :func:`record` after each generic run so the tier can count its events.
+    ``call`` is ``(x0, times, seeds, max_events)`` of the direct-method call at hand: its
+    first trajectories are the sample the candidate kernels are timed on. Call
+    :func:`record` after each generic run so the tier can count its events.
     """
     key = _key(net, n_species) if SPECIALISE else None
     if key is None:
         return None
-    kernel = _KERNELS.get(key)
+    kernel = _KERNELS.get((key, SELECTION))
     if kernel is None and _COUNTS.get(key, 0) >= SPECIALISE_AFTER_EVENTS:
         with _LOCK:
-            kernel = _KERNELS.get(key)
+            kernel = _KERNELS.get((key, SELECTION))
             if kernel is None:
-                kernel = _load(key, source(net, n_species)).ensemble
-                _KERNELS[key] = kernel
+                kernel = _compile(key, net, n_species, call)
+                _KERNELS[key, SELECTION] = kernel
     return kernel
+
+
+def chosen_selection(net: KernelNetwork, n_species: int) -> str | None:
+    """Which kernel the timed tier kept for ``net``'s structure (``None``: none yet)."""
+    return _CHOSEN.get(structure_key(net, n_species))
+
+
+def _compile(key: str, net: KernelNetwork, n_species: int, call: tuple) -> Any:
+    """``net``'s ensemble function for :data:`SELECTION` (timing the candidates if asked)."""
+    fits = [s for s in SELECTIONS if s != "branchless" or net.rate.shape[0] <= MAX_BRANCHLESS]
+    names = fits if SELECTION == "timed" else [SELECTION if SELECTION in fits else "chain"]
+    kernels = {
+        name: _load(f"{key}_{name}", source(net, n_species, name)).ensemble for name in names
+    }
+    if len(kernels) == 1:
+        return next(iter(kernels.values()))
+    fastest = _fastest(kernels, net, call)
+    _CHOSEN[key] = fastest
+    return kernels[fastest]
+
+
+def _fastest(kernels: dict[str, Any], net: KernelNetwork, call: tuple) -> str:
+    """The name of the kernel that runs a sample of ``call`` fastest (best of
+    :data:`TIMING_ROUNDS`, interleaved, after a warm-up that loads or compiles each)."""
+    x0, times, seeds, max_events = call
+    sample = seeds[:TIMING_TRAJECTORIES]
+    cap = min(max_events, TIMING_EVENTS)
+    _, a_start = start(net, x0)
+    states = np.empty((sample.shape[0], times.shape[0], x0.shape[0]), dtype=np.int64)
+    events = np.empty(sample.shape[0], dtype=np.int64)
+    status = np.empty(sample.shape[0], dtype=np.int64)
+    best = dict.fromkeys(kernels, np.inf)
+    for timed in [False] + [True] * TIMING_ROUNDS:
+        for name, kernel in kernels.items():
+            began = time.perf_counter()
+            kernel(x0, times, sample, cap, states, events, status, net.rate, a_start)
+            if timed:
+                best[name] = min(best[name], time.perf_counter() - began)
+    return min(best, key=best.__getitem__)
 
 
 def record(net: KernelNetwork, n_species: int, events: np.ndarray) -> None:
@@ -151,104 +211,3 @@ def _load(key: str, text: str) -> ModuleType:
     sys.modules[name] = module  # Numba's disk cache finds the module by its name
     spec.loader.exec_module(module)
     return module
-
-
-def _law(net: KernelNetwork, i: int) -> str:
-    """Reaction ``i``'s propensity as :func:`~._core.refresh_dependents` computes it."""
-    kind, first, second = int(net.kind[i]), int(net.first[i]), int(net.second[i])
-    if kind == KIND_ZEROTH:
-        return f"k_{i}"
-    if kind == KIND_FIRST:
-        return f"k_{i} * float(x_{first})"
-    if kind == KIND_PAIR:
-        return f"k_{i} * float(x_{first}) * float(x_{second})"
-    return f"k_{i} * float(x_{first}) * (float(x_{first}) - 1.0) * 0.5"
-
-
-def _fire(net: KernelNetwork, j: int, indent: str) -> list[str]:
-    """Reaction ``j``'s state change, then its dependents' refresh, in CSR order."""
-    lines = [
-        f"{indent}x_{int(net.change_species[p])} += {int(net.change_delta[p])}"
-        for p in range(int(net.change_ptr[j]), int(net.change_ptr[j + 1]))
-    ]
-    for p in range(int(net.elementary_ptr[j]), int(net.elementary_ptr[j + 1])):
-        i = int(net.elementary_index[p])
-        lines.append(f"{indent}p_{i} = {_law(net, i)}")
-    return lines or [f"{indent}pass"]
-
-
-def _select_and_fire(net: KernelNetwork) -> list[str]:
-    """Inversion on the cumulative sums, each branch firing its reaction.
-
-    The first ``c_k > target`` (``k < n - 1``) is the generic search's answer, and its
-    propensity is positive; past them, the rounding fix takes the last reaction with a
-    positive propensity (``not p <= 0``, as :func:`~._core.select` tests it).
-    """
-    n = net.rate.shape[0]
-    if n == 1:
-        return _fire(net, 0, " " * 8)
-    lines = []
-    for k in range(n - 1):
-        lines.append(f"        {'if' if k == 0 else 'elif'} c_{k} > target:")
-        lines += _fire(net, k, " " * 12)
-    lines.append("        else:")
-    for step, j in enumerate(range(n - 1, 0, -1)):
-        lines.append(f"            {'if' if step == 0 else 'elif'} not p_{j} <= 0.0:")
-        lines += _fire(net, j, " " * 16)
-    lines.append("            else:")
-    lines += _fire(net, 0, " " * 16)
-    return lines
-
-
-def source(net: KernelNetwork, n_species: int) -> str:
-    """The generated module of ``net`` (a trajectory function and a parallel ensemble)."""
-    n = net.rate.shape[0]
-    record_rows = [f"            states[m, {s}] = x_{s}" for s in range(n_species)]
-    sums = ["        c_0 = 0.0 + p_0"] + [f"        c_{k} = c_{k - 1} + p_{k}" for k in range(1, n)]
-    body = [
-        '"""Generated by ssagrad.backends.native._specialised: do not edit."""',
-        "from numba import njit, prange",
-        "from ssagrad.backends._contract import STATUS_MAX_EVENTS, STATUS_OK",
-        "from ssagrad.backends.native._core import waiting_time",
-        "from ssagrad.backends.native._rng import rng_init_words, rng_uniform_words",
-        "",
-        "",
-        "@njit(cache=True)",
-        "def trajectory(x0, times, seed, max_events, states, rate, a_start):",
-        "    s0, s1, s2, s3 = rng_init_words(seed)",
-        *[f"    x_{s} = x0[{s}]" for s in range(n_species)],
-        *[f"    k_{i} = rate[{i}]" for i in range(n)],
-        *[f"    p_{i} = a_start[{i}]" for i in range(n)],
-        "    end = times.shape[0]",
-        "    t, m, events = 0.0, 0, 0",
-        "    while True:",
-        *sums,
-        f"        a0 = c_{n - 1}",
-        "        tau, s0, s1, s2, s3 = waiting_time(a0, s0, s1, s2, s3)",
-        "        t_next = t + tau",
-        "        while m < end and times[m] < t_next:",
-        *record_rows,
-        "            m += 1",
-        "        if m == end:",
-        "            return events, STATUS_OK",
-        "        if events >= max_events:",
-        "            while m < end:",
-        *["    " + row for row in record_rows],
-        "                m += 1",
-        "            return events, STATUS_MAX_EVENTS",
-        "        u, s0, s1, s2, s3 = rng_uniform_words(s0, s1, s2, s3)",
-        "        target = u * a0",
-        *_select_and_fire(net),
-        "        t = t_next",
-        "        events += 1",
-        "",
-        "",
-        "@njit(cache=True, parallel=True)",
-        "def ensemble(x0, times, seeds, max_events, states, events, status, rate, a_start):",
-        "    for i in prange(seeds.shape[0]):",
-        "        events[i], status[i] = trajectory(",
-        "            x0, times, seeds[i], max_events, states[i], rate, a_start",
-        "        )",
-        "",
-    ]
-    return "\n".join(body)
