@@ -8,7 +8,7 @@ the state change and refresh are straight-line code. The arithmetic is that of
 :mod:`._core` in the same order, so a trajectory is bit for bit the generic kernel's
 (``tests/test_specialised.py`` checks it on random networks).
 
-Compiling costs about a second per network, so it is tiered as JIT compilers are: a
+Compiling costs about 1.3 s per kernel, so it is tiered as JIT compilers are: a
 network structure (rate constants are arguments, not code) runs on the generic kernel
 until :data:`SPECIALISE_AFTER_EVENTS` events of it have been simulated in this process;
 its later direct-method calls run on its own kernel. The generated module is written to
@@ -138,11 +138,6 @@ def ensemble_for(net: KernelNetwork, n_species: int, call: tuple) -> Any | None:
                 kernel = _compile(key, net, n_species, call)
                 _KERNELS[key, SELECTION] = kernel
     return kernel
-
-
-def chosen_selection(net: KernelNetwork, n_species: int) -> str | None:
-    """Which kernel the timed tier kept for ``net``'s structure (``None``: none yet)."""
-    return _CHOSEN.get(structure_key(net, n_species))
 
 
 def _compile(key: str, net: KernelNetwork, n_species: int, call: tuple) -> Any:
