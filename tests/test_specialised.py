@@ -7,6 +7,7 @@ including runs capped by ``max_events`` and propensities that overflow; the tier
 compile a network only once it is hot, and keep the kernel that was faster.
 """
 
+import math
 import time
 
 import numpy as np
@@ -17,20 +18,22 @@ from test_properties import networks
 
 from ssagrad import models, parse
 from ssagrad.backends.native import NativeBackend, _specialised
+from ssagrad.backends.native._kernel_source import source
 from ssagrad.backends.native._network import kernel_network
 from ssagrad.inputs import initial_state, parameter_vector
 from ssagrad.network import Network
 from ssagrad.seeding import trajectory_seeds
 
 
-@pytest.fixture(params=["timed", "chain", "branchless"])
+@pytest.fixture
 def tier(request, monkeypatch, tmp_path):
-    """A fresh tier writing its modules to ``tmp_path``, with each :data:`SELECTION`."""
+    """A fresh tier writing its modules to ``tmp_path``; its :data:`SELECTION` is the
+    test's indirect parameter, else ``"chain"`` (where the selection does not matter)."""
     monkeypatch.setattr(_specialised, "_COUNTS", {})
     monkeypatch.setattr(_specialised, "_KERNELS", {})
     monkeypatch.setattr(_specialised, "_CHOSEN", {})
     monkeypatch.setattr(_specialised, "_FOLDER", [tmp_path])
-    monkeypatch.setattr(_specialised, "SELECTION", request.param)
+    monkeypatch.setattr(_specialised, "SELECTION", getattr(request, "param", "chain"))
     return _specialised
 
 
@@ -57,7 +60,12 @@ def _assert_identical(generic, own):
         assert np.array_equal(mine, theirs)
 
 
-@pytest.mark.parametrize("name", ["dimerization", "multistate"])
+@pytest.mark.parametrize(
+    ("tier", "name"),
+    [(selection, "dimerization") for selection in ("timed", "chain", "branchless")]
+    + [("chain", "multistate")],  # 18 reactions: the chain only
+    indirect=["tier"],
+)
 def test_a_network_kernel_reproduces_the_generic_direct_method(tier, monkeypatch, name):
     model = models.get(name)
     times = np.linspace(0.0, model.t_end, 11)
@@ -92,6 +100,48 @@ def test_random_mass_action_networks_run_identically(tier, monkeypatch, net, dat
     _assert_identical(*outputs)
 
 
+def _selection_step(net, n_species, selection):
+    """The generated code from the running sums to the refresh, as a Python function
+    ``(x, p, target) -> (x, p)`` (the kernel's text, run by Python: same IEEE comparisons)."""
+    lines = source(net, n_species, selection).splitlines()
+    selected = lines[lines.index("        target = u * a0") + 1 : lines.index("        t = t_next")]
+    n = net.rate.shape[0]
+    body = [f"    x_{s} = x[{s}]" for s in range(n_species)]
+    body += [f"    p_{i} = p[{i}]" for i in range(n)]
+    body += [f"    k_{i} = rate[{i}]" for i in range(n)]
+    body += ["    c_0 = 0.0 + p_0"] + [f"    c_{k} = c_{k - 1} + p_{k}" for k in range(1, n)]
+    body += [f"    a0 = c_{n - 1}"] + [line[4:] for line in selected]
+    xs = ", ".join(f"x_{s}" for s in range(n_species))
+    ps = ", ".join(f"p_{i}" for i in range(n))
+    body.append(f"    return [{xs}], [{ps}]")
+    scope = {"np": np, "rate": [float(k) for k in net.rate]}
+    exec("def step(x, p, target):\n" + "\n".join(body), scope)
+    return scope["step"]
+
+
+def test_the_branchless_selection_answers_as_the_chain_on_every_edge():
+    """Targets on a running sum, at ``u a0`` for ``u`` from 0 to its largest value (whose
+    product can round up to ``a0``: the rounding fix), with zero propensities and with an
+    overflowed ``a0`` (``u = 0`` then makes the target NaN): both kernels move the same
+    counts and propensities, and keep a propensity no fired reaction refreshes."""
+    model = models.dimerization()
+    arrays = model.network.arrays()
+    params = dict(model.params, k3=1e300)  # 2A --> B overflows to inf at large A
+    net = kernel_network(arrays, arrays.theta(parameter_vector(model.network, params)))
+    chain, branchless = (_selection_step(net, 2, s) for s in ("chain", "branchless"))
+    uniforms = [0.0, *np.random.default_rng(5).random(4), 1.0 - 2.0**-53]
+    overflowed = 0
+    for x in [(0, 0), (0, 3), (5, 0), (7, 2), (10**9, 0), (10**9, 4)]:
+        # p_3 one ulp off its law, as a start value may be: kept until 2 or 3 fires
+        p = [5.0, 0.5 * x[0], 1e300 * x[0] * (x[0] - 1.0) * 0.5, math.nextafter(x[1], 9.0)]
+        sums = [float(c) for c in np.cumsum(p)]
+        overflowed += math.isinf(sums[-1])
+        for target in [*sums, *(u * sums[-1] for u in uniforms)]:
+            assert chain(list(x), p, target) == branchless(list(x), p, target), (x, target)
+    assert overflowed == 2
+
+
+@pytest.mark.parametrize("tier", ["timed", "chain"], indirect=True)
 def test_a_network_is_compiled_only_once_it_is_hot(tier, monkeypatch):
     model = models.birth_death()
     arrays = model.network.arrays()
@@ -136,6 +186,7 @@ def test_the_timed_tier_keeps_the_faster_kernel(slow):
     assert {(n, m) for _, n, m in calls} == {(tier.TIMING_TRAJECTORIES, tier.TIMING_EVENTS)}
 
 
+@pytest.mark.parametrize("tier", ["chain", "branchless"], indirect=True)
 def test_overflowing_propensities_select_as_the_generic_kernel(tier, monkeypatch):
     """A propensity overflowing to inf makes ``a0`` infinite: the branchless kernel then
     takes the chain's comparisons, and every kernel fires what the generic one fires."""
