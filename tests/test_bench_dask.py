@@ -2,9 +2,13 @@
 results are checked identical to the native ones inside the benchmark, and the table
 names both workloads and Dask's empty round trip."""
 
+import pytest
+
 from ssagrad.bench import dask
 
 
+# two clusters at once: the second's HTTP port warning is the benchmark's to silence
+@pytest.mark.filterwarnings("error:Port 8787 is already in use")
 def test_dask_benchmark_runs_both_workloads_on_a_tiny_ensemble():
     rows = dask.run(scale=0.001, repeats=1, min_seconds=0)
     timed = [r for r in rows if r.workload != dask.ROUND_TRIP]
