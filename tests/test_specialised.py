@@ -18,7 +18,7 @@ from test_properties import networks
 
 from ssagrad import models, parse
 from ssagrad.backends.native import NativeBackend, _specialised
-from ssagrad.backends.native._kernel_source import source
+from ssagrad.backends.native._kernel_source import SELECTIONS, source
 from ssagrad.backends.native._network import kernel_network
 from ssagrad.inputs import initial_state, parameter_vector
 from ssagrad.network import Network
@@ -31,7 +31,6 @@ def tier(request, monkeypatch, tmp_path):
     test's indirect parameter, else ``"chain"`` (where the selection does not matter)."""
     monkeypatch.setattr(_specialised, "_COUNTS", {})
     monkeypatch.setattr(_specialised, "_KERNELS", {})
-    monkeypatch.setattr(_specialised, "_CHOSEN", {})
     monkeypatch.setattr(_specialised, "_FOLDER", [tmp_path])
     monkeypatch.setattr(_specialised, "SELECTION", getattr(request, "param", "chain"))
     return _specialised
@@ -103,14 +102,14 @@ def test_random_mass_action_networks_run_identically(tier, monkeypatch, net, dat
 def _selection_step(net, n_species, selection):
     """The generated code from the running sums to the refresh, as a Python function
     ``(x, p, target) -> (x, p)`` (the kernel's text, run by Python: same IEEE comparisons)."""
-    lines = source(net, n_species, selection).splitlines()
-    selected = lines[lines.index("        target = u * a0") + 1 : lines.index("        t = t_next")]
     n = net.rate.shape[0]
+    lines = source(net, n_species, selection).splitlines()
+    sums = lines[lines.index("    while True:") + 1 : lines.index(f"        a0 = c_{n - 1}") + 1]
+    selected = lines[lines.index("        target = u * a0") + 1 : lines.index("        t = t_next")]
     body = [f"    x_{s} = x[{s}]" for s in range(n_species)]
     body += [f"    p_{i} = p[{i}]" for i in range(n)]
     body += [f"    k_{i} = rate[{i}]" for i in range(n)]
-    body += ["    c_0 = 0.0 + p_0"] + [f"    c_{k} = c_{k - 1} + p_{k}" for k in range(1, n)]
-    body += [f"    a0 = c_{n - 1}"] + [line[4:] for line in selected]
+    body += [line[4:] for line in sums + selected]
     xs = ", ".join(f"x_{s}" for s in range(n_species))
     ps = ", ".join(f"p_{i}" for i in range(n))
     body.append(f"    return [{xs}], [{ps}]")
@@ -158,8 +157,10 @@ def test_a_network_is_compiled_only_once_it_is_hot(tier, monkeypatch):
     other = kernel_network(arrays, theta * 2.0)  # other rate constants, same structure
     assert tier.ensemble_for(other, 1, call) is own
     assert list(tier._FOLDER[0].glob("network_*.py"))
-    kept = tier._CHOSEN.get(tier.structure_key(net, 1))  # only the timed tier chooses
-    assert kept in (tier.SELECTIONS if tier.SELECTION == "timed" else (None,))
+    key = tier.structure_key(net, 1)
+    timed = tier._KERNELS.get((key, "timed"))  # only the timed tier chooses
+    kept = next((s for s in SELECTIONS if timed and tier._KERNELS.get((key, s)) is timed), None)
+    assert kept in (SELECTIONS if tier.SELECTION == "timed" else (None,))
 
 
 @pytest.mark.parametrize("slow", ["chain", "branchless"])
@@ -175,13 +176,13 @@ def test_the_timed_tier_keeps_the_faster_kernel(slow):
 
         return ensemble
 
-    kernels = {name: candidate(name) for name in tier.SELECTIONS}
+    kernels = {name: candidate(name) for name in SELECTIONS}
     model = models.dimerization()
     arrays = model.network.arrays()
     net = kernel_network(arrays, arrays.theta(parameter_vector(model.network, model.params)))
     call = (np.zeros(2, np.int64), np.linspace(0.0, 1.0, 3), trajectory_seeds(1, 100), 10**9)
     fastest = tier._fastest(kernels, net, call)
-    assert fastest != slow and fastest in tier.SELECTIONS
+    assert fastest != slow and fastest in SELECTIONS
     assert len(calls) == 2 * (1 + tier.TIMING_ROUNDS)  # a warm-up, then the timed rounds
     assert {(n, m) for _, n, m in calls} == {(tier.TIMING_TRAJECTORIES, tier.TIMING_EVENTS)}
 

@@ -22,7 +22,7 @@ import numpy as np
 
 from .. import models
 from ..backends.native import _specialised
-from ..backends.native._kernel_source import MAX_BRANCHLESS, SELECTIONS
+from ..backends.native._kernel_source import selections_for
 from ..simulate import simulate
 from .c_reference import c_direct
 from .peers import bioscrape_simulator, gillespy2_model, have
@@ -96,13 +96,14 @@ def _one_thread_with(
 
 def _own_kernel_calls(model: models.Model, times: np.ndarray, n: int) -> dict[str, Any]:
     """Both of a small network's own kernels, when it has both (labels -> calls)."""
-    if len(model.network.reactions) > MAX_BRANCHLESS:
+    selections = selections_for(len(model.network.reactions))
+    if len(selections) == 1:
         return {}
     return {
         OWN_KERNEL.format(selection): partial(
             _one_thread_with, "SELECTION", selection, model, times, n
         )
-        for selection in SELECTIONS
+        for selection in selections
     }
 
 

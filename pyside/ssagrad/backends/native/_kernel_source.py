@@ -26,6 +26,11 @@ SELECTIONS = ("chain", "branchless")
 MAX_BRANCHLESS = 8
 
 
+def selections_for(n_reactions: int) -> tuple[str, ...]:
+    """The :data:`SELECTIONS` a network of ``n_reactions`` reactions can be written with."""
+    return SELECTIONS if n_reactions <= MAX_BRANCHLESS else ("chain",)
+
+
 def _law(net: KernelNetwork, i: int) -> str:
     """Reaction ``i``'s propensity as :func:`~._core.refresh_dependents` computes it."""
     kind, first, second = int(net.kind[i]), int(net.first[i]), int(net.second[i])
@@ -125,7 +130,7 @@ def source(net: KernelNetwork, n_species: int, selection: str = "chain") -> str:
     most :data:`MAX_BRANCHLESS` reactions.
     """
     n = net.rate.shape[0]
-    if selection not in SELECTIONS or (selection == "branchless" and n > MAX_BRANCHLESS):
+    if selection not in selections_for(n):
         raise ValueError(f"no {selection!r} kernel for a network of {n} reactions")
     select = _select_branchless if selection == "branchless" else _select_chain
     record_rows = [f"            states[m, {s}] = x_{s}" for s in range(n_species)]

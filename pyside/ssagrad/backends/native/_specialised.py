@@ -41,7 +41,7 @@ import numpy as np
 
 from ..._files import write_text
 from ._core import start
-from ._kernel_source import MAX_BRANCHLESS, SELECTIONS, source
+from ._kernel_source import selections_for, source
 from ._network import KIND_DIMER, KIND_ZEROTH, KernelNetwork
 
 #: Switch the tier off (``False``) to run every network on the generic kernel.
@@ -65,8 +65,8 @@ TIMING_EVENTS = 20_000
 TIMING_ROUNDS = 3
 
 _COUNTS: dict[str, int] = {}  # structure key -> generic events simulated so far
-_KERNELS: dict[tuple[str, str], Any] = {}  # (structure key, SELECTION) -> ensemble
-_CHOSEN: dict[str, str] = {}  # structure key -> the selection the timed tier kept
+#: (structure key, SELECTION) -> ensemble; under "timed", the one of the others it kept
+_KERNELS: dict[tuple[str, str], Any] = {}
 _LOCK = threading.Lock()
 _FOLDER: list[Path] = []
 _LAST: tuple = (None, 0, None)  # (network, species, key) of the last _key lookup
@@ -141,17 +141,19 @@ def ensemble_for(net: KernelNetwork, n_species: int, call: tuple) -> Any | None:
 
 
 def _compile(key: str, net: KernelNetwork, n_species: int, call: tuple) -> Any:
-    """``net``'s ensemble function for :data:`SELECTION` (timing the candidates if asked)."""
-    fits = [s for s in SELECTIONS if s != "branchless" or net.rate.shape[0] <= MAX_BRANCHLESS]
+    """``net``'s ensemble function for :data:`SELECTION` (timing the candidates if asked);
+    each kernel is loaded once and kept under its own selection too."""
+    fits = selections_for(net.rate.shape[0])
     names = fits if SELECTION == "timed" else [SELECTION if SELECTION in fits else "chain"]
     kernels = {
-        name: _load(f"{key}_{name}", source(net, n_species, name)).ensemble for name in names
+        name: _KERNELS.get((key, name))
+        or _load(f"{key}_{name}", source(net, n_species, name)).ensemble
+        for name in names
     }
+    _KERNELS.update({(key, name): kernel for name, kernel in kernels.items()})
     if len(kernels) == 1:
         return next(iter(kernels.values()))
-    fastest = _fastest(kernels, net, call)
-    _CHOSEN[key] = fastest
-    return kernels[fastest]
+    return kernels[_fastest(kernels, net, call)]
 
 
 def _fastest(kernels: dict[str, Any], net: KernelNetwork, call: tuple) -> str:
